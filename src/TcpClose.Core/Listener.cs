@@ -1,0 +1,69 @@
+using System;
+using System.Net.Sockets;
+
+namespace TcpClose
+{
+    /// <summary>What Start-TcpListener asks for.</summary>
+    public sealed class ListenerOptions
+    {
+        /// <summary>IP literal or "localhost"; default 127.0.0.1 so nothing is exposed unless asked.</summary>
+        public string Address { get; set; } = "127.0.0.1";
+        /// <summary>0..65535; 0 lets the OS pick an ephemeral port.</summary>
+        public int Port { get; set; }
+        /// <summary>SO_REUSEADDR alone, set before bind. Off means off, on every OS.</summary>
+        public bool ReuseAddress { get; set; }
+        /// <summary>Windows SO_EXCLUSIVEADDRUSE; PlatformNotSupported elsewhere.</summary>
+        public bool ExclusiveAddressUse { get; set; }
+        /// <summary>Linux/BSD SO_REUSEPORT (live listeners share the port); PlatformNotSupported on Windows.</summary>
+        public bool ReusePort { get; set; }
+        /// <summary>For an IPv6 address: accept IPv4 too (IPV6_V6ONLY off). InvalidArgument for IPv4.</summary>
+        public bool DualMode { get; set; }
+        /// <summary>listen() backlog, 1..65535.</summary>
+        public int Backlog { get; set; } = 128;
+        /// <summary>Free text to find the listener again (Get-TcpListener -Name).</summary>
+        public string Name { get; set; }
+    }
+
+    /// <summary>
+    /// A listening socket held by this process. Holds a live socket; kept in <see cref="TcpRegistry"/>
+    /// until stopped. The option properties are read back from the socket, not echoed from the request.
+    /// </summary>
+    public sealed class Listener : IDisposable
+    {
+        internal Listener() { }
+
+        public int Id { get; internal set; }
+        public string Name { get; internal set; }
+        public string LocalAddress { get; internal set; }
+        public int LocalPort { get; internal set; }
+        public string AddressFamily => LocalAddress != null && LocalAddress.IndexOf(':') >= 0 ? "IPv6" : "IPv4";
+        /// <summary>SO_REUSEADDR as read back from the socket.</summary>
+        public bool ReuseAddress { get; internal set; }
+        /// <summary>SO_REUSEPORT as read back (false on Windows, which has none).</summary>
+        public bool ReusePort { get; internal set; }
+        /// <summary>SO_EXCLUSIVEADDRUSE as read back (false off Windows).</summary>
+        public bool ExclusiveAddressUse { get; internal set; }
+        /// <summary>IPv6 socket accepting IPv4 too (IPV6_V6ONLY off), read back.</summary>
+        public bool DualMode { get; internal set; }
+        public int Backlog { get; internal set; }
+        public ListenerStatus State { get; internal set; }
+        public DateTime StartTime { get; internal set; }
+        /// <summary>Connections accepted through Wait-TcpConnection.</summary>
+        public int AcceptedCount { get; internal set; }
+
+        internal Socket Socket { get; set; }
+
+        /// <summary>
+        /// Accept the next connection. AcceptTimeout when none comes in time; ListenerStopped after Stop;
+        /// InvalidTimeout when the timeout is not positive.
+        /// </summary>
+        public Connection Accept(TimeSpan timeout) => throw new NotImplementedException();
+
+        /// <summary>Close the listening socket and leave the registry. Idempotent: false when already stopped.</summary>
+        public bool Stop() => throw new NotImplementedException();
+
+        public void Dispose() => Stop();
+
+        public override string ToString() => $"Listener {Id} {LocalAddress}:{LocalPort} {State}";
+    }
+}

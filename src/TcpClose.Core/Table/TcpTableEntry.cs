@@ -1,0 +1,99 @@
+using System;
+
+namespace TcpClose
+{
+    /// <summary>
+    /// One row of the OS's TCP table, immutable and without live handles (it survives remoting and
+    /// Export-Csv). Property names follow Get-NetTCPConnection.
+    /// </summary>
+    public sealed class TcpTableEntry
+    {
+        public TcpTableEntry(string localAddress, int localPort, string remoteAddress, int remotePort, TcpState state,
+            int? owningProcess, string processName, TimeSpan? timerRemaining, long? inode, TcpTableSource source)
+        {
+            LocalAddress = localAddress;
+            LocalPort = localPort;
+            RemoteAddress = remoteAddress;
+            RemotePort = remotePort;
+            State = state;
+            OwningProcess = owningProcess;
+            ProcessName = processName;
+            TimerRemaining = timerRemaining;
+            Inode = inode;
+            Source = source;
+        }
+
+        /// <summary>Canonical text form; IPv4-mapped IPv6 shown as IPv4.</summary>
+        public string LocalAddress { get; }
+        public int LocalPort { get; }
+        public string RemoteAddress { get; }
+        public int RemotePort { get; }
+        public TcpState State { get; }
+        /// <summary>"IPv4" or "IPv6", from the address as shown.</summary>
+        public string AddressFamily => LocalAddress != null && LocalAddress.IndexOf(':') >= 0 ? "IPv6" : "IPv4";
+        /// <summary>PID of the owning process where known; null where the OS does not say (TIME_WAIT rows never have one).</summary>
+        public int? OwningProcess { get; }
+        public string ProcessName { get; }
+        /// <summary>Time left on the socket's active timer where the OS says (TIME_WAIT: time until the row goes).</summary>
+        public TimeSpan? TimerRemaining { get; }
+        /// <summary>Linux socket inode (0 for TIME_WAIT); null elsewhere.</summary>
+        public long? Inode { get; }
+        /// <summary>Which OS interface produced the row.</summary>
+        public TcpTableSource Source { get; }
+
+        public override string ToString() => $"{LocalAddress}:{LocalPort} -> {RemoteAddress}:{RemotePort} {State}";
+    }
+
+    /// <summary>
+    /// A TIME_WAIT row with the time it has left. <see cref="RemainingSeconds"/> is the property to
+    /// filter on: <c>Where-Object RemainingSeconds -gt 30</c>.
+    /// </summary>
+    public sealed class TimeWaitEntry
+    {
+        public TimeWaitEntry(string localAddress, int localPort, string remoteAddress, int remotePort,
+            TimeSpan remaining, DateTime observedAt, bool isEstimated, TcpTableSource source)
+        {
+            LocalAddress = localAddress;
+            LocalPort = localPort;
+            RemoteAddress = remoteAddress;
+            RemotePort = remotePort;
+            Remaining = remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining;
+            ObservedAt = observedAt;
+            IsEstimated = isEstimated;
+            Source = source;
+        }
+
+        public string LocalAddress { get; }
+        public int LocalPort { get; }
+        public string RemoteAddress { get; }
+        public int RemotePort { get; }
+        public TcpState State => TcpState.TimeWait;
+        public string AddressFamily => LocalAddress != null && LocalAddress.IndexOf(':') >= 0 ? "IPv6" : "IPv4";
+        /// <summary>Time left in TIME_WAIT when the row was read.</summary>
+        public TimeSpan Remaining { get; }
+        /// <summary><see cref="Remaining"/> in seconds, for Where-Object.</summary>
+        public double RemainingSeconds => Remaining.TotalSeconds;
+        /// <summary>When the row was read (UTC).</summary>
+        public DateTime ObservedAt { get; }
+        /// <summary>When the row is expected to go (UTC): <see cref="ObservedAt"/> + <see cref="Remaining"/>.</summary>
+        public DateTime ExpiresAt => ObservedAt + Remaining;
+        /// <summary>True where the OS gives no timer and the time left is an estimate (Windows, macOS).</summary>
+        public bool IsEstimated { get; }
+        public TcpTableSource Source { get; }
+
+        public override string ToString() => $"{LocalAddress}:{LocalPort} -> {RemoteAddress}:{RemotePort} TimeWait {RemainingSeconds:0.0}s";
+    }
+
+    /// <summary>The OS interface a table row came from.</summary>
+    public enum TcpTableSource
+    {
+        /// <summary>Linux NETLINK_SOCK_DIAG / inet_diag (what ss uses).</summary>
+        Netlink,
+        /// <summary>Linux /proc/net/tcp and /proc/net/tcp6.</summary>
+        ProcNet,
+        /// <summary>Windows GetExtendedTcpTable.</summary>
+        WindowsTcpTable,
+        /// <summary>.NET IPGlobalProperties.GetActiveTcpConnections (no PIDs, no timers).</summary>
+        IPGlobalProperties,
+    }
+}
