@@ -1,5 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
 
 namespace TcpClose
 {
@@ -36,6 +39,178 @@ namespace TcpClose
     public static class BindDiagnosis
     {
         /// <summary>Try the bind for real with a listener's options, release it, and explain the verdict.</summary>
-        public static BindTestResult Test(BindTestOptions options) => throw new NotImplementedException();
+        public static BindTestResult Test(BindTestOptions options)
+        {
+            if (options == null)
+            {
+                throw new ArgumentNullException(nameof(options));
+            }
+
+            Endpoints.CheckPort(options.Port, "port", allowZero: true);
+            IPAddress address = Endpoints.ParseLocal(options.Address, "address");
+            var request = new SocketRequest { ReuseAddress = options.ReuseAddress, ExclusiveAddressUse = options.ExclusiveAddressUse };
+            SocketSetup.Check(request, address);
+
+            var result = new BindTestResult
+            {
+                Address = Endpoints.Show(address),
+                Port = options.Port,
+                ReuseAddress = options.ReuseAddress,
+                ExclusiveAddressUse = options.ExclusiveAddressUse,
+                BlockedBy = Array.Empty<TcpTableEntry>(),
+            };
+
+            // Bind and listen as Start-TcpListener would (listen can refuse too: SO_REUSEPORT groups),
+            // then close at once: a listening socket that accepted nothing leaves no TIME_WAIT.
+            SocketError error = SocketError.Success;
+            using (Socket socket = SocketSetup.Create(address.AddressFamily, request))
+            {
+                try
+                {
+                    socket.Bind(new IPEndPoint(address, options.Port));
+                    socket.Listen(1);
+                }
+                catch (SocketException ex)
+                {
+                    error = ex.SocketErrorCode;
+                    result.NativeErrorCode = ex.NativeErrorCode;
+                }
+            }
+
+            result.CanBind = error == SocketError.Success;
+            result.Error = result.CanBind ? null : error.ToString();
+            if (options.Port != 0)
+            {
+                Holders holders = Holders.Read(address, options.Port);
+                result.BlockedBy = result.CanBind ? Array.Empty<TcpTableEntry>() : holders.Rows;
+                result.TimeWaitCount = holders.TimeWaitCount;
+                result.LongestTimeWait = holders.LongestTimeWait;
+                result.Advice = result.CanBind
+                    ? CanBindAdvice(holders, options.Port)
+                    : error == SocketError.AddressAlreadyInUse ? Advice(holders, options.Port, options.ReuseAddress)
+                    : SocketSetup.Map(new SocketException((int)error), Endpoints.Show(address, options.Port), "bind").Message;
+            }
+            else
+            {
+                result.Advice = result.CanBind
+                    ? "Port 0 asks the OS for any free port; that always works while ephemeral ports are left."
+                    : SocketSetup.Map(new SocketException((int)error), Endpoints.Show(address, 0), "bind").Message;
+            }
+
+            return result;
+        }
+
+        /// <summary>The AddressInUse error for a failed bind, its message naming what holds the port and what to do.</summary>
+        internal static TcpCloseException AddressInUse(SocketException ex, IPAddress address, int port, bool reuseAddress, string doing)
+        {
+            string endpoint = Endpoints.Show(address, port);
+            string why = Advice(Holders.Read(address, port), port, reuseAddress);
+            return new TcpCloseException(ErrorIds.AddressInUse, TcpErrorCategory.ResourceUnavailable,
+                $"Cannot {doing} {endpoint}: the address is already in use. {why}", endpoint, ex);
+        }
+
+        private static string CanBindAdvice(Holders holders, int port)
+        {
+            if (holders.TimeWaitCount > 0)
+            {
+                return $"A listener can bind port {port} now, although {Rows(holders.TimeWaitCount)} in TIME_WAIT remain{(holders.TimeWaitCount == 1 ? "s" : "")} (longest {Seconds(holders.LongestTimeWait)} left).";
+            }
+
+            return $"Nothing holds port {port}: a listener can bind it now.";
+        }
+
+        private static string Advice(Holders holders, int port, bool reuseAddress)
+        {
+            if (!holders.Observed)
+            {
+                return $"The OS TCP table could not be read to say what holds it. Stop the process that listens on port {port}, or wait for its TIME_WAIT connections to go (Wait-TcpTimeWait -LocalPort {port}).";
+            }
+
+            TcpTableEntry listen = holders.Rows.FirstOrDefault(r => r.State == TcpState.Listen);
+            if (listen != null)
+            {
+                string who = listen.OwningProcess.HasValue
+                    ? $"process {listen.OwningProcess}{(string.IsNullOrEmpty(listen.ProcessName) ? "" : $" ({listen.ProcessName})")}"
+                    : "another process (its owner is not visible to this user)";
+                return $"A live listener holds it: {Endpoints.Show(listen.LocalAddress, listen.LocalPort)} owned by {who}. Stop that listener first; SO_REUSEADDR does not let two listeners share a port (only -ReusePort does, on Linux and macOS, and only if both set it).";
+            }
+
+            int live = holders.Rows.Count(r => r.State != TcpState.TimeWait);
+            if (holders.TimeWaitCount > 0)
+            {
+                string wait = $"Wait-TcpTimeWait -LocalPort {port} waits for them (longest {Seconds(holders.LongestTimeWait)} left)";
+                if (SocketSetup.IsWindows)
+                {
+                    return $"{Rows(holders.TimeWaitCount)} in TIME_WAIT hold it{(live > 0 ? $", with {Rows(live)} still open" : "")}. On Windows a listener bound with SO_EXCLUSIVEADDRUSE keeps its port until its connections are inactive; {wait}.";
+                }
+
+                return reuseAddress
+                    ? $"{Rows(holders.TimeWaitCount)} in TIME_WAIT hold it{(live > 0 ? $", with {Rows(live)} still open" : "")}, and the old sockets did not set SO_REUSEADDR: Linux lets a new bind past TIME_WAIT only when both the old listener and the new one set it. Start the service's listener with -ReuseAddress from now on; for now, {wait}."
+                    : $"{Rows(holders.TimeWaitCount)} in TIME_WAIT hold it (the server closed first, so its side waits 2*MSL){(live > 0 ? $", with {Rows(live)} still open" : "")}. Use -ReuseAddress on both the old and the new listener (SO_REUSEADDR before bind), or {wait}.";
+            }
+
+            if (live > 0)
+            {
+                TcpTableEntry row = holders.Rows.First();
+                return $"{Rows(live)} on port {port} still hold it (for example {Endpoints.Show(row.RemoteAddress, row.RemotePort)} in {row.State}): connections accepted by the old listener outlive it. Close them, or use -ReuseAddress on both the old and the new listener.";
+            }
+
+            return $"No row in the TCP table explains it (the holder may have gone since, or be in another network namespace); try again, or look with Get-TcpConnection -LocalPort {port}.";
+        }
+
+        private static string Rows(int n) => n == 1 ? "1 connection" : $"{n} connections";
+
+        private static string Seconds(TimeSpan? t) => t.HasValue ? $"{Math.Ceiling(t.Value.TotalSeconds):0} s" : "unknown time";
+
+        /// <summary>The rows of the OS table that can stand in the way of a bind to address:port.</summary>
+        private sealed class Holders
+        {
+            public bool Observed;
+            public IReadOnlyList<TcpTableEntry> Rows = Array.Empty<TcpTableEntry>();
+            public int TimeWaitCount;
+            public TimeSpan? LongestTimeWait;
+
+            public static Holders Read(IPAddress address, int port)
+            {
+                var holders = new Holders();
+                try
+                {
+                    var rows = TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port } })
+                        .Where(r => Overlaps(address, r.LocalAddress))
+                        .ToList();
+                    holders.Rows = rows;
+                    var timeWait = rows.Where(r => r.State == TcpState.TimeWait).ToList();
+                    holders.TimeWaitCount = timeWait.Count;
+                    holders.LongestTimeWait = timeWait.Count == 0 ? (TimeSpan?)null
+                        : timeWait.Max(r => r.TimerRemaining ?? TimeSpan.Zero);
+                    holders.Observed = true;
+                }
+                catch (Exception ex) when (!(ex is OutOfMemoryException))
+                {
+                    // The verdict stands without the table; the advice says it could not look.
+                }
+
+                return holders;
+            }
+
+            // A wildcard on either side (0.0.0.0, ::) overlaps every address of the family; an IPv6
+            // wildcard may be dual-stack and cover IPv4 too.
+            private static bool Overlaps(IPAddress wanted, string rowAddress)
+            {
+                if (!IPAddress.TryParse(rowAddress, out IPAddress row))
+                {
+                    return true;
+                }
+
+                bool rowAny = row.Equals(IPAddress.Any) || row.Equals(IPAddress.IPv6Any);
+                bool wantedAny = wanted.Equals(IPAddress.Any) || wanted.Equals(IPAddress.IPv6Any);
+                if (rowAny || wantedAny)
+                {
+                    return row.AddressFamily == wanted.AddressFamily || row.Equals(IPAddress.IPv6Any) || wanted.Equals(IPAddress.IPv6Any);
+                }
+
+                return Endpoints.Show(row) == Endpoints.Show(wanted);
+            }
+        }
     }
 }

@@ -1,4 +1,7 @@
 using System;
+using System.Diagnostics;
+using System.IO;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -53,26 +56,252 @@ namespace TcpClose
         internal Socket Socket { get; set; }
 
         /// <summary>Send all of <paramref name="data"/> or as much as the timeout allows. ConnectionClosed after close.</summary>
-        public SendResult Send(byte[] data, TimeSpan timeout) => throw new NotImplementedException();
+        public SendResult Send(byte[] data, TimeSpan timeout)
+        {
+            if (data == null)
+            {
+                throw new ArgumentNullException(nameof(data));
+            }
+
+            Endpoints.CheckTimeout(timeout, "send timeout");
+            return SendCore(data, data.Length, timeout, repeat: false);
+        }
 
         /// <summary>Send <paramref name="count"/> zero bytes (to fill buffers), as much as the timeout allows.</summary>
-        public SendResult SendFill(long count, TimeSpan timeout) => throw new NotImplementedException();
+        public SendResult SendFill(long count, TimeSpan timeout)
+        {
+            if (count < 1)
+            {
+                throw new TcpCloseException(ErrorIds.InvalidCount, TcpErrorCategory.InvalidArgument,
+                    $"{count} is not a valid byte count to send: it must be 1 or more.", count);
+            }
+
+            Endpoints.CheckTimeout(timeout, "send timeout");
+            return SendCore(new byte[(int)Math.Min(count, 64 * 1024)], count, timeout, repeat: true);
+        }
+
+        private SendResult SendCore(byte[] buffer, long total, TimeSpan timeout, bool repeat)
+        {
+            Socket socket = LiveSocket("send on");
+            if (SendShutdown)
+            {
+                throw new TcpCloseException(ErrorIds.ConnectionClosed, TcpErrorCategory.InvalidOperation,
+                    $"Connection {Id} ({Describe()}) has already sent its FIN (half-closed): nothing more can be sent on it.", this);
+            }
+
+            var clock = Stopwatch.StartNew();
+            DateTime deadline = Endpoints.Deadline(timeout);
+            long sent = 0;
+            bool timedOut = false;
+            try
+            {
+                while (sent < total)
+                {
+                    if (!socket.Poll(Endpoints.PollMicroseconds(deadline), SelectMode.SelectWrite))
+                    {
+                        timedOut = true;
+                        break;
+                    }
+
+                    int offset = repeat ? 0 : (int)sent;
+                    int size = (int)Math.Min(total - sent, buffer.Length - offset);
+                    int n = socket.Send(buffer, offset, size, SocketFlags.None, out SocketError error);
+                    if (error == SocketError.WouldBlock)
+                    {
+                        continue;
+                    }
+
+                    if (error != SocketError.Success)
+                    {
+                        throw new SocketException((int)error);
+                    }
+
+                    sent += n;
+                }
+            }
+            catch (SocketException ex)
+            {
+                throw SocketSetup.Map(ex, Describe(), "send on");
+            }
+            finally
+            {
+                BytesSent += sent;
+            }
+
+            return new SendResult { ConnectionId = Id, BytesRequested = total, BytesSent = sent, TimedOut = timedOut, Elapsed = clock.Elapsed };
+        }
 
         /// <summary>
         /// Read what arrives within the timeout, up to maxBytes. With untilEndOfStream, keep reading
         /// until the peer's FIN, a reset, maxBytes or the timeout. Never throws for EOF or RST: those
         /// are reported in the result. ConnectionClosed after close.
         /// </summary>
-        public ReceiveResult Receive(int maxBytes, TimeSpan timeout, bool untilEndOfStream, Encoding encoding) => throw new NotImplementedException();
+        public ReceiveResult Receive(int maxBytes, TimeSpan timeout, bool untilEndOfStream, Encoding encoding)
+        {
+            if (maxBytes < 1)
+            {
+                throw new TcpCloseException(ErrorIds.InvalidCount, TcpErrorCategory.InvalidArgument,
+                    $"{maxBytes} is not a valid number of bytes to receive: it must be 1 or more.", maxBytes);
+            }
+
+            Endpoints.CheckTimeout(timeout, "receive timeout");
+            Socket socket = LiveSocket("receive on");
+            var clock = Stopwatch.StartNew();
+            DateTime deadline = Endpoints.Deadline(timeout);
+            var data = new MemoryStream();
+            var buffer = new byte[Math.Min(maxBytes, 64 * 1024)];
+            var result = new ReceiveResult { ConnectionId = Id };
+            while (data.Length < maxBytes)
+            {
+                // Once something has arrived a plain read returns it at once rather than waiting for more.
+                bool wait = data.Length == 0 || untilEndOfStream;
+                if (!socket.Poll(wait ? Endpoints.PollMicroseconds(deadline) : 0, SelectMode.SelectRead))
+                {
+                    result.TimedOut = wait;
+                    break;
+                }
+
+                int n = socket.Receive(buffer, 0, (int)Math.Min(buffer.Length, maxBytes - data.Length), SocketFlags.None, out SocketError error);
+                if (error == SocketError.WouldBlock)
+                {
+                    continue;
+                }
+
+                if (error == SocketError.ConnectionReset)
+                {
+                    result.Reset = true;
+                    break;
+                }
+
+                if (error != SocketError.Success)
+                {
+                    throw SocketSetup.Map(new SocketException((int)error), Describe(), "receive on");
+                }
+
+                if (n == 0)
+                {
+                    result.EndOfStream = true;
+                    PeerFinSeen = true;
+                    break;
+                }
+
+                data.Write(buffer, 0, n);
+            }
+
+            BytesReceived += data.Length;
+            result.Data = data.ToArray();
+            result.Text = (encoding ?? new UTF8Encoding(false)).GetString(result.Data);
+            result.Elapsed = clock.Elapsed;
+            return result;
+        }
 
         /// <summary>
         /// End the connection in the given style and report what happened. lingerSeconds is used by
         /// Linger (0..65535); timeout by HalfClose. ConnectionClosed when already closed (nothing done).
         /// </summary>
-        public CloseResult Close(CloseStyle style, int lingerSeconds, TimeSpan timeout) => throw new NotImplementedException();
+        public CloseResult Close(CloseStyle style, int lingerSeconds, TimeSpan timeout)
+        {
+            if (style == CloseStyle.Linger && (lingerSeconds < 0 || lingerSeconds > 65535))
+            {
+                throw new TcpCloseException(ErrorIds.InvalidLinger, TcpErrorCategory.InvalidArgument,
+                    $"{lingerSeconds} is not a valid linger time: it must be between 0 and 65535 seconds (0 is an abortive close: use -Abort to say so).",
+                    lingerSeconds);
+            }
 
-        /// <summary>Abortive close without a result, for clean-up (registry, Dispose).</summary>
-        public void Dispose() => throw new NotImplementedException();
+            if (style == CloseStyle.HalfClose)
+            {
+                Endpoints.CheckTimeout(timeout, "half-close timeout");
+            }
+
+            Socket socket;
+            lock (this)
+            {
+                socket = LiveSocket("close");
+                State = ConnectionStatus.Closed;
+            }
+
+            var result = new CloseResult
+            {
+                ConnectionId = Id,
+                LocalAddress = LocalAddress,
+                LocalPort = LocalPort,
+                RemoteAddress = RemoteAddress,
+                RemotePort = RemotePort,
+                Style = style,
+                LingerSeconds = style == CloseStyle.Linger ? lingerSeconds : (int?)null,
+            };
+
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                ConnectionClose.Run(this, socket, style, lingerSeconds, timeout, result);
+            }
+            finally
+            {
+                socket.Dispose();
+                TcpRegistry.Remove(this);
+            }
+
+            result.Elapsed = clock.Elapsed;
+            result.ClosedAt = DateTime.UtcNow;
+            ConnectionClose.ObserveLocalState(result);
+            CloseResult = result;
+            return result;
+        }
+
+        /// <summary>Graceful close without a result, for clean-up (registry, Dispose). Does nothing when closed.</summary>
+        public void Dispose()
+        {
+            Socket socket;
+            lock (this)
+            {
+                if (State == ConnectionStatus.Closed)
+                {
+                    return;
+                }
+
+                State = ConnectionStatus.Closed;
+                socket = Socket;
+            }
+
+            socket?.Dispose();
+            TcpRegistry.Remove(this);
+        }
+
+        internal string Describe() => $"{Endpoints.Show(LocalAddress, LocalPort)} -> {Endpoints.Show(RemoteAddress, RemotePort)}";
+
+        private Socket LiveSocket(string doing)
+        {
+            if (State == ConnectionStatus.Closed || Socket == null)
+            {
+                throw new TcpCloseException(ErrorIds.ConnectionClosed, TcpErrorCategory.InvalidOperation,
+                    $"Cannot {doing} connection {Id} ({Describe()}): it is already closed{(CloseResult != null ? $" ({CloseResult.Style} close at {CloseResult.ClosedAt:HH:mm:ss} UTC)" : "")}. Open a new one with New-TcpConnection or Wait-TcpConnection.",
+                    this);
+            }
+
+            return Socket;
+        }
+
+        /// <summary>Wraps a connected socket: non-blocking from now on (every wait is a bounded Poll), options read back.</summary>
+        internal static Connection FromSocket(Socket socket, ConnectionRole role, int? listenerId)
+        {
+            socket.Blocking = false;
+            var local = (IPEndPoint)socket.LocalEndPoint;
+            var remote = (IPEndPoint)socket.RemoteEndPoint;
+            return new Connection
+            {
+                Socket = socket,
+                Role = role,
+                ListenerId = listenerId,
+                LocalAddress = Endpoints.Show(local.Address),
+                LocalPort = local.Port,
+                RemoteAddress = Endpoints.Show(remote.Address),
+                RemotePort = remote.Port,
+                ReuseAddress = SocketSetup.ReadReuseAddress(socket),
+                State = ConnectionStatus.Open,
+                ConnectedAt = DateTime.UtcNow,
+            };
+        }
 
         public override string ToString() => $"Connection {Id} {LocalAddress}:{LocalPort} -> {RemoteAddress}:{RemotePort} {State}";
     }

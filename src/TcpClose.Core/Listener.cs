@@ -1,4 +1,5 @@
 using System;
+using System.Net;
 using System.Net.Sockets;
 
 namespace TcpClose
@@ -57,10 +58,91 @@ namespace TcpClose
         /// Accept the next connection. AcceptTimeout when none comes in time; ListenerStopped after Stop;
         /// InvalidTimeout when the timeout is not positive.
         /// </summary>
-        public Connection Accept(TimeSpan timeout) => throw new NotImplementedException();
+        public Connection Accept(TimeSpan timeout)
+        {
+            Endpoints.CheckTimeout(timeout, "accept timeout");
+            Socket listening = Socket;
+            if (State == ListenerStatus.Stopped || listening == null)
+            {
+                throw Stopped();
+            }
+
+            DateTime deadline = Endpoints.Deadline(timeout);
+            try
+            {
+                // Poll in bounded slices so a Stop from another runspace or a deadline is noticed.
+                while (!listening.Poll(Math.Min(Endpoints.PollMicroseconds(deadline), 200_000), SelectMode.SelectRead))
+                {
+                    if (State == ListenerStatus.Stopped)
+                    {
+                        throw Stopped();
+                    }
+
+                    if (DateTime.UtcNow >= deadline)
+                    {
+                        throw new TcpCloseException(ErrorIds.AcceptTimeout, TcpErrorCategory.OperationTimeout,
+                            $"No connection arrived on {Endpoints.Show(LocalAddress, LocalPort)} (listener {Id}) within {timeout.TotalSeconds} s. Connect to it first, or give a longer -Timeout.",
+                            this);
+                    }
+                }
+
+                Socket accepted = listening.Accept();
+                Connection connection;
+                try
+                {
+                    connection = Connection.FromSocket(accepted, ConnectionRole.Server, Id);
+                }
+                catch
+                {
+                    accepted.Dispose();
+                    throw;
+                }
+
+                lock (this)
+                {
+                    AcceptedCount++;
+                }
+
+                return TcpRegistry.Add(connection);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Stopped();
+            }
+            catch (SocketException ex) when (State == ListenerStatus.Stopped)
+            {
+                throw Stopped(ex);
+            }
+            catch (SocketException ex)
+            {
+                throw SocketSetup.Map(ex, Endpoints.Show(LocalAddress, LocalPort), "accept on");
+            }
+        }
 
         /// <summary>Close the listening socket and leave the registry. Idempotent: false when already stopped.</summary>
-        public bool Stop() => throw new NotImplementedException();
+        public bool Stop()
+        {
+            Socket socket;
+            lock (this)
+            {
+                if (State == ListenerStatus.Stopped)
+                {
+                    return false;
+                }
+
+                State = ListenerStatus.Stopped;
+                socket = Socket;
+            }
+
+            socket?.Dispose();
+            TcpRegistry.Remove(this);
+            return true;
+        }
+
+        internal TcpCloseException Stopped(Exception inner = null) =>
+            new TcpCloseException(ErrorIds.ListenerStopped, TcpErrorCategory.InvalidOperation,
+                $"Listener {Id} on {Endpoints.Show(LocalAddress, LocalPort)} has been stopped. Start a new one with Start-TcpListener.",
+                this, inner);
 
         public void Dispose() => Stop();
 

@@ -1,5 +1,10 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
 
 namespace TcpClose
 {
@@ -9,13 +14,59 @@ namespace TcpClose
     /// </summary>
     public static class TcpRegistry
     {
-        public static IReadOnlyList<Listener> Listeners => throw new NotImplementedException();
-        public static IReadOnlyList<Connection> Connections => throw new NotImplementedException();
-        /// <summary>Null when no listener has that id.</summary>
-        public static Listener FindListener(int id) => throw new NotImplementedException();
-        public static Connection FindConnection(int id) => throw new NotImplementedException();
-        /// <summary>Stop every listener and abort every open connection. Safe to call twice.</summary>
-        public static void CloseAll() => throw new NotImplementedException();
+        private static readonly ConcurrentDictionary<int, Listener> ListenerTable = new ConcurrentDictionary<int, Listener>();
+        private static readonly ConcurrentDictionary<int, Connection> ConnectionTable = new ConcurrentDictionary<int, Connection>();
+        private static int lastListenerId;
+        private static int lastConnectionId;
+
+        static TcpRegistry()
+        {
+            AppDomain.CurrentDomain.ProcessExit += (sender, e) => CloseAll();
+        }
+
+        /// <summary>Running listeners, by id.</summary>
+        public static IReadOnlyList<Listener> Listeners => ListenerTable.Values.OrderBy(l => l.Id).ToList();
+
+        /// <summary>Open connections, by id.</summary>
+        public static IReadOnlyList<Connection> Connections => ConnectionTable.Values.OrderBy(c => c.Id).ToList();
+
+        /// <summary>Null when no running listener has that id.</summary>
+        public static Listener FindListener(int id) => ListenerTable.TryGetValue(id, out Listener l) ? l : null;
+
+        /// <summary>Null when no open connection has that id.</summary>
+        public static Connection FindConnection(int id) => ConnectionTable.TryGetValue(id, out Connection c) ? c : null;
+
+        /// <summary>Stop every listener and close every open connection (graceful close). Safe to call twice.</summary>
+        public static void CloseAll()
+        {
+            foreach (Connection connection in ConnectionTable.Values.ToList())
+            {
+                connection.Dispose();
+            }
+
+            foreach (Listener listener in ListenerTable.Values.ToList())
+            {
+                listener.Stop();
+            }
+        }
+
+        internal static Listener Add(Listener listener)
+        {
+            listener.Id = Interlocked.Increment(ref lastListenerId);
+            ListenerTable[listener.Id] = listener;
+            return listener;
+        }
+
+        internal static Connection Add(Connection connection)
+        {
+            connection.Id = Interlocked.Increment(ref lastConnectionId);
+            ConnectionTable[connection.Id] = connection;
+            return connection;
+        }
+
+        internal static void Remove(Listener listener) => ListenerTable.TryRemove(listener.Id, out _);
+
+        internal static void Remove(Connection connection) => ConnectionTable.TryRemove(connection.Id, out _);
     }
 
     /// <summary>Opening listeners and connections.</summary>
@@ -26,12 +77,171 @@ namespace TcpClose
         /// InvalidBacklog, ConflictingOptions, PlatformNotSupported, AddressInUse (message names what
         /// holds the port), AddressNotAvailable, PermissionDenied. Nothing is left open on failure.
         /// </summary>
-        public static Listener StartListener(ListenerOptions options) => throw new NotImplementedException();
+        public static Listener StartListener(ListenerOptions options)
+        {
+            if (options == null)
+            {
+                throw new ArgumentNullException(nameof(options));
+            }
+
+            Endpoints.CheckPort(options.Port, "listener port", allowZero: true);
+            IPAddress address = Endpoints.ParseLocal(options.Address, "listener address");
+            if (options.Backlog < 1 || options.Backlog > 65535)
+            {
+                throw new TcpCloseException(ErrorIds.InvalidBacklog, TcpErrorCategory.InvalidArgument,
+                    $"{options.Backlog} is not a valid backlog: it must be between 1 and 65535 (the OS caps it at net.core.somaxconn on Linux).",
+                    options.Backlog);
+            }
+
+            var request = new SocketRequest
+            {
+                ReuseAddress = options.ReuseAddress,
+                ReusePort = options.ReusePort,
+                ExclusiveAddressUse = options.ExclusiveAddressUse,
+                DualMode = options.DualMode,
+            };
+            SocketSetup.Check(request, address);
+
+            Socket socket = SocketSetup.Create(address.AddressFamily, request);
+            try
+            {
+                socket.Bind(new IPEndPoint(address, options.Port));
+                socket.Listen(options.Backlog);
+                var local = (IPEndPoint)socket.LocalEndPoint;
+                var listener = new Listener
+                {
+                    Socket = socket,
+                    Name = options.Name,
+                    LocalAddress = Endpoints.Show(local.Address),
+                    LocalPort = local.Port,
+                    ReuseAddress = SocketSetup.ReadReuseAddress(socket),
+                    ReusePort = SocketSetup.ReadReusePort(socket),
+                    ExclusiveAddressUse = SocketSetup.ReadExclusiveAddressUse(socket),
+                    DualMode = SocketSetup.ReadDualMode(socket),
+                    Backlog = options.Backlog,
+                    State = ListenerStatus.Listening,
+                    StartTime = DateTime.UtcNow,
+                };
+                return TcpRegistry.Add(listener);
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                string endpoint = Endpoints.Show(address, options.Port);
+                if (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+                {
+                    throw BindDiagnosis.AddressInUse(ex, address, options.Port, options.ReuseAddress, "listen on");
+                }
+
+                throw SocketSetup.Map(ex, endpoint, "listen on");
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
 
         /// <summary>
         /// Connect. Errors: InvalidPort, InvalidAddress, InvalidTimeout, ConnectionRefused,
         /// ConnectTimeout, AddressInUse (local bind). Nothing is left open on failure.
         /// </summary>
-        public static Connection Connect(ConnectOptions options) => throw new NotImplementedException();
+        public static Connection Connect(ConnectOptions options)
+        {
+            if (options == null)
+            {
+                throw new ArgumentNullException(nameof(options));
+            }
+
+            Endpoints.CheckPort(options.RemotePort, "remote port", allowZero: false);
+            Endpoints.CheckPort(options.LocalPort, "local port", allowZero: true);
+            Endpoints.CheckTimeout(options.Timeout, "connect timeout");
+            IPAddress remote = Endpoints.ParseRemote(options.RemoteAddress);
+            IPAddress local = null;
+            if (!string.IsNullOrEmpty(options.LocalAddress))
+            {
+                local = Endpoints.ParseLocal(options.LocalAddress, "local address");
+                if (local.AddressFamily != remote.AddressFamily)
+                {
+                    throw new TcpCloseException(ErrorIds.ConflictingOptions, TcpErrorCategory.InvalidArgument,
+                        $"The local address {Endpoints.Show(local)} and the remote address {Endpoints.Show(remote)} are of different families: use IPv4 with IPv4, IPv6 with IPv6.",
+                        options.LocalAddress);
+                }
+            }
+
+            string target = Endpoints.Show(remote, options.RemotePort);
+            Socket socket = SocketSetup.Create(remote.AddressFamily, new SocketRequest { ReuseAddress = options.ReuseAddress });
+            try
+            {
+                if (local != null || options.LocalPort != 0)
+                {
+                    IPAddress bindAddress = local ?? (remote.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any);
+                    try
+                    {
+                        socket.Bind(new IPEndPoint(bindAddress, options.LocalPort));
+                    }
+                    catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+                    {
+                        throw BindDiagnosis.AddressInUse(ex, bindAddress, options.LocalPort, options.ReuseAddress, "bind the local end to");
+                    }
+                    catch (SocketException ex)
+                    {
+                        throw SocketSetup.Map(ex, Endpoints.Show(bindAddress, options.LocalPort), "bind the local end to");
+                    }
+                }
+
+                ConnectWithin(socket, new IPEndPoint(remote, options.RemotePort), options.Timeout, target);
+                return TcpRegistry.Add(Connection.FromSocket(socket, ConnectionRole.Client, null));
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        // A non-blocking connect and a bounded Poll: the only portable connect with a timeout that
+        // leaves no thread or pending operation behind when it gives up.
+        private static void ConnectWithin(Socket socket, IPEndPoint remote, TimeSpan timeout, string target)
+        {
+            socket.Blocking = false;
+            try
+            {
+                socket.Connect(remote);
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.WouldBlock || ex.SocketErrorCode == SocketError.InProgress)
+            {
+            }
+            catch (SocketException ex)
+            {
+                throw SocketSetup.Map(ex, target, "connect to");
+            }
+
+            DateTime deadline = Endpoints.Deadline(timeout);
+            while (true)
+            {
+                // Writable means connected; an error shows as writable (Unix) or in SelectError (Windows).
+                bool ready = socket.Poll(Math.Min(Endpoints.PollMicroseconds(deadline), 200_000), SelectMode.SelectWrite)
+                    || socket.Poll(0, SelectMode.SelectError);
+                if (ready)
+                {
+                    break;
+                }
+
+                if (DateTime.UtcNow >= deadline)
+                {
+                    throw new TcpCloseException(ErrorIds.ConnectTimeout, TcpErrorCategory.OperationTimeout,
+                        $"Cannot connect to {target}: no answer within {timeout.TotalSeconds} s (a firewall may drop the SYN). Check the address and port, or give a longer -Timeout.",
+                        target);
+                }
+            }
+
+            int error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error);
+            if (error != 0)
+            {
+                throw SocketSetup.Map(new SocketException(error), target, "connect to");
+            }
+        }
     }
 }

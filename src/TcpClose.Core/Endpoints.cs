@@ -1,0 +1,133 @@
+using System;
+using System.Net;
+using System.Net.Sockets;
+
+namespace TcpClose
+{
+    /// <summary>Checking and showing addresses, ports and timeouts the way every cmdlet does.</summary>
+    internal static class Endpoints
+    {
+        /// <summary>An IP literal or "localhost" (127.0.0.1); InvalidAddress names the bad value otherwise.</summary>
+        public static IPAddress ParseLocal(string text, string what)
+        {
+            if (string.Equals(text?.Trim(), "localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                return IPAddress.Loopback;
+            }
+
+            if (text != null && IPAddress.TryParse(text.Trim(), out IPAddress address) && IsLiteral(text.Trim()))
+            {
+                return address;
+            }
+
+            throw new TcpCloseException(ErrorIds.InvalidAddress, TcpErrorCategory.InvalidArgument,
+                $"'{text}' is not a valid {what}: give an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0, ::1 or ::, or 'localhost'.",
+                text);
+        }
+
+        /// <summary>An IP literal, or a host name resolved through DNS (first address).</summary>
+        public static IPAddress ParseRemote(string text)
+        {
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                throw new TcpCloseException(ErrorIds.InvalidAddress, TcpErrorCategory.InvalidArgument,
+                    "The remote address is empty: give an IP address such as 127.0.0.1 or ::1, or a host name.", text);
+            }
+
+            string trimmed = text.Trim();
+            if (IPAddress.TryParse(trimmed, out IPAddress literal) && IsLiteral(trimmed))
+            {
+                return literal;
+            }
+
+            if (string.Equals(trimmed, "localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                return IPAddress.Loopback;
+            }
+
+            try
+            {
+                IPAddress[] found = Dns.GetHostAddresses(trimmed);
+                if (found.Length > 0)
+                {
+                    return found[0];
+                }
+            }
+            catch (SocketException)
+            {
+                // Reported below with the name.
+            }
+            catch (ArgumentException)
+            {
+                // Not a syntactically valid host name.
+            }
+
+            throw new TcpCloseException(ErrorIds.InvalidAddress, TcpErrorCategory.InvalidArgument,
+                $"'{text}' is neither an IP address nor a host name that resolves.", text);
+        }
+
+        // IPAddress.TryParse accepts "1" or "127.1" as IPv4 (inet_aton forms); a user who typed that
+        // almost surely meant something else, so only dotted quads and IPv6 literals count.
+        private static bool IsLiteral(string text) =>
+            text.IndexOf(':') >= 0 || text.Split('.').Length == 4;
+
+        public static void CheckPort(int port, string what, bool allowZero)
+        {
+            int min = allowZero ? 0 : 1;
+            if (port < min || port > 65535)
+            {
+                throw new TcpCloseException(ErrorIds.InvalidPort, TcpErrorCategory.InvalidArgument,
+                    $"{port} is not a valid {what}: it must be between {min} and 65535{(allowZero ? " (0 lets the OS pick a free port)" : "")}.",
+                    port);
+            }
+        }
+
+        public static void CheckTimeout(TimeSpan timeout, string what)
+        {
+            if (timeout <= TimeSpan.Zero)
+            {
+                throw new TcpCloseException(ErrorIds.InvalidTimeout, TcpErrorCategory.InvalidArgument,
+                    $"{timeout.TotalSeconds} s is not a valid {what}: it must be more than 0 seconds.", timeout);
+            }
+        }
+
+        /// <summary>Canonical text: IPv4-mapped IPv6 shown as IPv4, IPv6 without scope where it is zero.</summary>
+        public static string Show(IPAddress address)
+        {
+            if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.IsIPv4MappedToIPv6)
+            {
+                address = address.MapToIPv4();
+            }
+
+            return address.ToString();
+        }
+
+        public static string Show(IPAddress address, int port) =>
+            address.AddressFamily == AddressFamily.InterNetworkV6 && !address.IsIPv4MappedToIPv6
+                ? $"[{Show(address)}]:{port}"
+                : $"{Show(address)}:{port}";
+
+        public static string Show(IPEndPoint endPoint) => Show(endPoint.Address, endPoint.Port);
+
+        public static string Show(string address, int port) =>
+            address != null && address.IndexOf(':') >= 0 ? $"[{address}]:{port}" : $"{address}:{port}";
+
+        /// <summary>Waits at most the time left until the deadline, in Socket.Poll's microseconds (bounded to int).</summary>
+        public static int PollMicroseconds(DateTime deadlineUtc)
+        {
+            double left = (deadlineUtc - DateTime.UtcNow).TotalMilliseconds * 1000.0;
+            if (left <= 0)
+            {
+                return 0;
+            }
+
+            return left > 1_000_000_000 ? 1_000_000_000 : (int)left;
+        }
+
+        public static DateTime Deadline(TimeSpan timeout)
+        {
+            DateTime now = DateTime.UtcNow;
+            return timeout >= DateTime.MaxValue - now ? DateTime.MaxValue : now + timeout;
+        }
+    }
+}

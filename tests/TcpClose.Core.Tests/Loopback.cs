@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Xunit;
+
+// Tests share the process-wide registry (CloseAll) and compare whole TCP tables: one at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace TcpClose.Tests
+{
+    /// <summary>Connected pairs on loopback, bounded polling, and the fd count that proves nothing leaked.</summary>
+    internal static class Loopback
+    {
+        public static Listener Listen(string address = "127.0.0.1", int port = 0, bool reuseAddress = false) =>
+            TcpSockets.StartListener(new ListenerOptions { Address = address, Port = port, ReuseAddress = reuseAddress });
+
+        /// <summary>A client connection and the server connection that accepted it.</summary>
+        public static (Connection Client, Connection Server) Pair(Listener listener)
+        {
+            Connection client = TcpSockets.Connect(new ConnectOptions
+            {
+                RemoteAddress = listener.LocalAddress == "0.0.0.0" ? "127.0.0.1" : listener.LocalAddress == "::" ? "::1" : listener.LocalAddress,
+                RemotePort = listener.LocalPort,
+                Timeout = TimeSpan.FromSeconds(5),
+            });
+            Connection server = listener.Accept(TimeSpan.FromSeconds(5));
+            return (client, server);
+        }
+
+        /// <summary>Polls a condition until it holds or the deadline passes; returns whether it held.</summary>
+        public static bool WaitFor(Func<bool> condition, TimeSpan timeout)
+        {
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < timeout)
+            {
+                if (condition())
+                {
+                    return true;
+                }
+
+                Thread.Sleep(20);
+            }
+
+            return condition();
+        }
+
+        /// <summary>The table row for one local end (4-tuple), or null.</summary>
+        public static TcpTableEntry Row(string localAddress, int localPort, string remoteAddress, int remotePort) =>
+            TcpTable.Read(new TcpTableFilter
+            {
+                LocalPorts = new[] { localPort },
+                RemotePorts = new[] { remotePort },
+                LocalAddresses = new[] { localAddress },
+                RemoteAddresses = new[] { remoteAddress },
+            }).FirstOrDefault();
+
+        public static TcpTableEntry Row(CloseResult r) => Row(r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort);
+
+        /// <summary>Open file descriptors of this process (Linux), to prove a failed call leaked no socket.</summary>
+        public static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
+
+        /// <summary>SO_REUSEADDR / SO_REUSEPORT read with .NET's raw option call, independent of the module's P/Invoke.</summary>
+        public static bool RawSocketFlag(Socket socket, int name)
+        {
+            Span<byte> value = stackalloc byte[4];
+            int n = socket.GetRawSocketOption(1 /* SOL_SOCKET (Linux) */, name, value);
+            Assert.Equal(4, n);
+            return BitConverter.ToInt32(value) != 0;
+        }
+
+        public const int SoReuseAddr = 2;
+        public const int SoReusePort = 15;
+
+        public static bool IsLinux => RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+    }
+}

@@ -1,0 +1,50 @@
+using System.Runtime.InteropServices;
+using Xunit;
+
+namespace TcpClose.Tests
+{
+    /// <summary>A fact that runs only on Linux, where the behaviour it pins down is the OS's.</summary>
+    public sealed class LinuxFactAttribute : FactAttribute
+    {
+        public LinuxFactAttribute()
+        {
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+            {
+                Skip = "Linux behaviour (inet_csk_bind_conflict, /proc, netlink); other OSes differ by design.";
+            }
+        }
+    }
+
+    public sealed class LinuxTheoryAttribute : TheoryAttribute
+    {
+        public LinuxTheoryAttribute()
+        {
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+            {
+                Skip = "Linux behaviour (inet_csk_bind_conflict, /proc, netlink); other OSes differ by design.";
+            }
+        }
+    }
+
+    public sealed class UnixFactAttribute : FactAttribute
+    {
+        public UnixFactAttribute()
+        {
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+            {
+                Skip = "Unix socket option semantics; Windows differs by design.";
+            }
+        }
+    }
+
+    public sealed class WindowsFactAttribute : FactAttribute
+    {
+        public WindowsFactAttribute()
+        {
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+            {
+                Skip = "Windows only.";
+            }
+        }
+    }
+}
