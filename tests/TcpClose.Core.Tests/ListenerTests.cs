@@ -19,6 +19,18 @@ namespace TcpClose.Tests
         }
 
         [LinuxFact]
+        public void ThePlainDotNetTcpSocketWouldLieAboutReuseAddress()
+        {
+            // Why the module does not use ProtocolType.Tcp: .NET sets SO_REUSEADDR=1 at bind on Unix
+            // (and ReuseAddress=false cannot undo it), so the restart failure would never show. If
+            // this ever fails, .NET changed and TCP-NOTES.md trap 1 needs a new measurement.
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, false);
+            socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            Assert.True(Loopback.RawSocketFlag(socket, Loopback.SoReuseAddr));
+        }
+
+        [LinuxFact]
         public void WithReuseAddressTheSocketHasSoReuseAddrAlone()
         {
             using Listener listener = Loopback.Listen(reuseAddress: true);
