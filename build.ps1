@@ -65,9 +65,9 @@ if ($Clean) {
         Write-Verbose "Removing $outRoot"
         Remove-Item -LiteralPath $outRoot -Recurse -Force
     }
-    foreach ($project in (Get-ChildItem -LiteralPath $srcRoot, $testsRoot -Directory)) {
+    foreach ($projectDir in (Get-ChildItem -LiteralPath $srcRoot, $testsRoot -Directory)) {
         foreach ($name in 'bin', 'obj') {
-            $dir = Join-Path $project.FullName $name
+            $dir = Join-Path $projectDir.FullName $name
             if (Test-Path -LiteralPath $dir) {
                 Write-Verbose "Removing $dir"
                 Remove-Item -LiteralPath $dir -Recurse -Force
@@ -86,8 +86,8 @@ try {
         throw "dotnet publish failed with exit code $LASTEXITCODE."
     }
 
-    # Stage by name: publish also copies PowerShellStandard's System.Management.Automation.dll,
-    # a reference stub that must never ship (PowerShell brings the real one).
+    # Stage by name, not by copying the publish folder: never a System.Management.Automation.dll
+    # (PowerShellStandard's is a reference stub; PowerShell brings the real one), no deps.json or pdbs.
     if (Test-Path -LiteralPath $moduleRoot) {
         Remove-Item -LiteralPath $moduleRoot -Recurse -Force
     }
@@ -115,16 +115,16 @@ $helpRoot = Join-Path $moduleRoot 'en-US'
 $platyPS = Get-Module -ListAvailable -Name 'platyPS' | Sort-Object Version -Descending | Select-Object -First 1
 $platyPS1 = Get-Module -ListAvailable -Name 'Microsoft.PowerShell.PlatyPS' | Sort-Object Version -Descending | Select-Object -First 1
 if (-not (Test-Path -LiteralPath $docsRoot)) {
-    Write-Warning "No $docsRoot: en-US help was not built."
+    Write-Warning "No docs in ${docsRoot}: en-US help was not built."
 }
 elseif ($platyPS) {
-    Import-Module $platyPS
+    Import-Module -ModuleInfo $platyPS
     # Cmdlet pages become TcpClose.dll-Help.xml (from their 'external help file' header) and
     # about_TcpClose.help.md becomes about_TcpClose.help.txt.
     New-ExternalHelp -Path $docsRoot -OutputPath $helpRoot -Force | Out-Null
 }
 elseif ($platyPS1) {
-    Import-Module $platyPS1
+    Import-Module -ModuleInfo $platyPS1
     New-Item -ItemType Directory -Path $helpRoot -Force | Out-Null
     $mamlDir = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-maml-' + [guid]::NewGuid().ToString('N'))
     try {
@@ -150,7 +150,7 @@ else {
         "Install one (Install-Module platyPS -Scope CurrentUser) and run the build again; the cmdlets work without it, Get-Help shows only their syntax.")
 }
 if ((Test-Path -LiteralPath $helpRoot) -and -not (Test-Path -LiteralPath (Join-Path $helpRoot 'TcpClose.dll-Help.xml'))) {
-    Write-Warning "No TcpClose.dll-Help.xml in $helpRoot: Get-Help finds binary cmdlet help only under that name (set 'external help file: TcpClose.dll-Help.xml' in each docs page)."
+    Write-Warning "No TcpClose.dll-Help.xml in ${helpRoot}: Get-Help finds binary cmdlet help only under that name (set 'external help file: TcpClose.dll-Help.xml' in each docs page)."
 }
 
 Write-Host "Staged TcpClose $version in $moduleRoot"
