@@ -35,7 +35,8 @@ namespace TcpClose.Commands
         /// <summary>All running listeners when <paramref name="names"/> is null or empty.</summary>
         internal static IEnumerable<Listener> ByName(IEnumerable<string> names, Action<TcpCloseException> notFound)
         {
-            IReadOnlyList<Listener> running = TcpRegistry.Listeners;
+            // A copy: Stop-TcpListener stops (and so unregisters) listeners while this is enumerated.
+            var running = new List<Listener>(TcpRegistry.Listeners);
             if (names == null)
             {
                 foreach (Listener listener in running)
