@@ -48,6 +48,15 @@ public class DocsTests
         Assert.Matches(@"(?m)^###\s+CommonParameters\s*$", ReadPage(name));
     }
 
+    [Theory]
+    [MemberData(nameof(Spec.CmdletNameData), MemberType = typeof(Spec))]
+    public void CmdletPage_NamesTheBinaryModuleHelpFile(string name)
+    {
+        // Get-Help looks for a binary cmdlet's help in <assembly>-Help.xml; platyPS names the MAML
+        // file after this header.
+        Assert.Matches(@"(?m)^external help file:\s*TcpClose\.dll-Help\.xml\s*$", ReadPage(name));
+    }
+
     private static string ReadPage(string name)
     {
         string path = Path.Combine(ModuleFiles.DocsDirectory, name + ".md");
