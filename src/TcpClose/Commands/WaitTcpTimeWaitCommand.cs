@@ -44,6 +44,11 @@ namespace TcpClose.Commands
 
         protected override void EndProcessing()
         {
+            if (_ports.Count == 0)
+            {
+                return; // nothing was piped in; an empty port filter would mean every port
+            }
+
             var filter = new TcpTableFilter { LocalPorts = _ports, LocalAddresses = LocalAddress };
             var progress = new ProgressRecord(ProgressActivityId,
                 $"Waiting for TIME_WAIT to clear on port(s) {string.Join(", ", _ports.Distinct())}", "Reading the TCP table");
