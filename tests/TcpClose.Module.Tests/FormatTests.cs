@@ -23,7 +23,8 @@ public class FormatTests
     public void EveryView_SelectsAnOutputType()
     {
         var outputs = AssemblyMetadata.Cmdlets.SelectMany(c => c.OutputTypes).ToHashSet();
-        Assert.Empty(Views.SelectMany(v => v.Descendants("TypeName")).Select(t => t.Value.Trim()).Where(t => !outputs.Contains(t)));
+        var orphans = Views.SelectMany(v => v.Descendants("TypeName")).Select(t => t.Value.Trim()).Where(t => !outputs.Contains(t)).ToList();
+        Assert.Empty(orphans);
     }
 
     [Fact]
