@@ -1,0 +1,48 @@
+#
+# Module manifest for TcpClose. The module's version lives here and nowhere else: build.ps1 reads
+# it and passes it to dotnet, and stages the module under out/TcpClose/<ModuleVersion>/.
+#
+@{
+    RootModule           = 'TcpClose.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = 'b4e57bf1-c1c8-4ca9-8aa5-e62e39eb4c14'
+    Author               = 'TcpClose contributors'
+    CompanyName          = 'TcpClose contributors'
+    Copyright            = '(c) 2026 TcpClose contributors. MIT License.'
+    Description          = 'The end of a TCP connection''s life, on Linux, Windows and macOS: start listeners with an honest choice of SO_REUSEADDR, open connections and close them in each of the four close styles (graceful, linger, abort/RST, half-close), and see what the OS is left holding, TIME_WAIT above all.'
+    CompatiblePSEditions = @('Desktop', 'Core')
+    PowerShellVersion    = '5.1'
+
+    FormatsToProcess     = @('TcpClose.Format.ps1xml')
+
+    # Listed explicitly: module auto-loading and Find-Module read this list without loading the DLL.
+    CmdletsToExport      = @(
+        'Start-TcpListener'
+        'Get-TcpListener'
+        'Stop-TcpListener'
+        'Wait-TcpConnection'
+        'New-TcpConnection'
+        'Send-TcpData'
+        'Receive-TcpData'
+        'Close-TcpConnection'
+        'Get-TcpConnection'
+        'Get-TcpTimeWait'
+        'Wait-TcpTimeWait'
+        'Test-TcpBind'
+    )
+    # Empty, not left out: a missing entry means '*'.
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('TCP', 'TIME_WAIT', 'SO_LINGER', 'SO_REUSEADDR', 'Networking', 'Linux', 'Windows', 'macOS', 'PSEdition_Core', 'PSEdition_Desktop')
+            License    = 'MIT'
+            # PLACEHOLDERS: example.invalid never resolves (RFC 2606). Replace both with the real
+            # repository addresses before publishing to a gallery.
+            LicenseUri = 'https://example.invalid/TcpClose/LICENSE'
+            ProjectUri = 'https://example.invalid/TcpClose'
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace TcpClose.Module.Tests;
+
+/// <summary>
+/// The platyPS pages in docs/en-US against the built cmdlets: a page per cmdlet whose
+/// "### -Name" headings are exactly its parameters (plus -WhatIf/-Confirm where it supports
+/// ShouldProcess), with at least two examples; and the about_ topic.
+/// </summary>
+public class DocsTests
+{
+    [Fact]
+    public void AboutTopic_Exists()
+    {
+        string path = Path.Combine(ModuleFiles.DocsDirectory, "about_TcpClose.help.md");
+        Assert.True(File.Exists(path), $"missing {path}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Spec.CmdletNameData), MemberType = typeof(Spec))]
+    public void CmdletPage_DocumentsExactlyItsParameters(string name)
+    {
+        var cmdlet = Spec.Cmdlet(name);
+        var expected = cmdlet.Parameters.Select(p => p.Name).ToList();
+        if (cmdlet.SupportsShouldProcess)
+        {
+            expected.AddRange(new[] { "WhatIf", "Confirm" });
+        }
+
+        var documented = Regex.Matches(ReadPage(name), @"(?m)^###\s+-(\w+)\s*$").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(documented.Distinct().Count(), documented.Count);
+        Assert.Equal(expected.OrderBy(p => p), documented.OrderBy(p => p));
+    }
+
+    [Theory]
+    [MemberData(nameof(Spec.CmdletNameData), MemberType = typeof(Spec))]
+    public void CmdletPage_HasAtLeastTwoExamples(string name)
+    {
+        int examples = Regex.Matches(ReadPage(name), @"(?m)^###\s+Example\b").Count;
+        Assert.True(examples >= 2, $"{name}.md has {examples} '### Example' headings");
+    }
+
+    [Theory]
+    [MemberData(nameof(Spec.CmdletNameData), MemberType = typeof(Spec))]
+    public void CmdletPage_HasCommonParameters(string name)
+    {
+        Assert.Matches(@"(?m)^###\s+CommonParameters\s*$", ReadPage(name));
+    }
+
+    [Theory]
+    [MemberData(nameof(Spec.CmdletNameData), MemberType = typeof(Spec))]
+    public void CmdletPage_NamesTheBinaryModuleHelpFile(string name)
+    {
+        // Get-Help looks for a binary cmdlet's help in <assembly>-Help.xml; platyPS names the MAML
+        // file after this header.
+        Assert.Matches(@"(?m)^external help file:\s*TcpClose\.dll-Help\.xml\s*$", ReadPage(name));
+    }
+
+    private static string ReadPage(string name)
+    {
+        string path = Path.Combine(ModuleFiles.DocsDirectory, name + ".md");
+        Assert.True(File.Exists(path), $"missing platyPS page {path}");
+        return File.ReadAllText(path);
+    }
+}
