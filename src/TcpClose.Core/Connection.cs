@@ -4,6 +4,7 @@ using System.IO;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Threading;
 
 namespace TcpClose
 {
@@ -56,7 +57,7 @@ namespace TcpClose
         internal Socket Socket { get; set; }
 
         /// <summary>Send all of <paramref name="data"/> or as much as the timeout allows. ConnectionClosed after close.</summary>
-        public SendResult Send(byte[] data, TimeSpan timeout)
+        public SendResult Send(byte[] data, TimeSpan timeout, CancellationToken cancellationToken = default)
         {
             if (data == null)
             {
@@ -64,11 +65,11 @@ namespace TcpClose
             }
 
             Endpoints.CheckTimeout(timeout, "send timeout");
-            return SendCore(data, data.Length, timeout, repeat: false);
+            return SendCore(data, data.Length, timeout, repeat: false, cancellationToken);
         }
 
         /// <summary>Send <paramref name="count"/> zero bytes (to fill buffers), as much as the timeout allows.</summary>
-        public SendResult SendFill(long count, TimeSpan timeout)
+        public SendResult SendFill(long count, TimeSpan timeout, CancellationToken cancellationToken = default)
         {
             if (count < 1)
             {
@@ -77,10 +78,10 @@ namespace TcpClose
             }
 
             Endpoints.CheckTimeout(timeout, "send timeout");
-            return SendCore(new byte[(int)Math.Min(count, 64 * 1024)], count, timeout, repeat: true);
+            return SendCore(new byte[(int)Math.Min(count, 64 * 1024)], count, timeout, repeat: true, cancellationToken);
         }
 
-        private SendResult SendCore(byte[] buffer, long total, TimeSpan timeout, bool repeat)
+        private SendResult SendCore(byte[] buffer, long total, TimeSpan timeout, bool repeat, CancellationToken cancellationToken)
         {
             Socket socket = LiveSocket("send on");
             if (SendShutdown)
@@ -97,7 +98,7 @@ namespace TcpClose
             {
                 while (sent < total)
                 {
-                    if (!socket.Poll(Endpoints.PollMicroseconds(deadline), SelectMode.SelectWrite))
+                    if (!Endpoints.WaitReady(socket, SelectMode.SelectWrite, deadline, cancellationToken))
                     {
                         timedOut = true;
                         break;
@@ -136,7 +137,7 @@ namespace TcpClose
         /// until the peer's FIN, a reset, maxBytes or the timeout. Never throws for EOF or RST: those
         /// are reported in the result. ConnectionClosed after close.
         /// </summary>
-        public ReceiveResult Receive(int maxBytes, TimeSpan timeout, bool untilEndOfStream, Encoding encoding)
+        public ReceiveResult Receive(int maxBytes, TimeSpan timeout, bool untilEndOfStream, Encoding encoding, CancellationToken cancellationToken = default)
         {
             if (maxBytes < 1)
             {
@@ -155,7 +156,7 @@ namespace TcpClose
             {
                 // Once something has arrived a plain read returns it at once rather than waiting for more.
                 bool wait = data.Length == 0 || untilEndOfStream;
-                if (!socket.Poll(wait ? Endpoints.PollMicroseconds(deadline) : 0, SelectMode.SelectRead))
+                if (!(wait ? Endpoints.WaitReady(socket, SelectMode.SelectRead, deadline, cancellationToken) : socket.Poll(0, SelectMode.SelectRead)))
                 {
                     result.TimedOut = wait;
                     break;
@@ -199,7 +200,7 @@ namespace TcpClose
         /// End the connection in the given style and report what happened. lingerSeconds is used by
         /// Linger (0..65535); timeout by HalfClose. ConnectionClosed when already closed (nothing done).
         /// </summary>
-        public CloseResult Close(CloseStyle style, int lingerSeconds, TimeSpan timeout)
+        public CloseResult Close(CloseStyle style, int lingerSeconds, TimeSpan timeout, CancellationToken cancellationToken = default)
         {
             if (style == CloseStyle.Linger && (lingerSeconds < 0 || lingerSeconds > 65535))
             {
@@ -234,7 +235,7 @@ namespace TcpClose
             var clock = Stopwatch.StartNew();
             try
             {
-                ConnectionClose.Run(this, socket, style, lingerSeconds, timeout, result);
+                ConnectionClose.Run(this, socket, style, lingerSeconds, timeout, result, cancellationToken);
             }
             finally
             {

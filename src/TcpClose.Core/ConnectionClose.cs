@@ -17,7 +17,7 @@ namespace TcpClose
 
         private static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(500);
 
-        public static void Run(Connection connection, Socket socket, CloseStyle style, int lingerSeconds, TimeSpan timeout, CloseResult result)
+        public static void Run(Connection connection, Socket socket, CloseStyle style, int lingerSeconds, TimeSpan timeout, CloseResult result, CancellationToken cancellationToken)
         {
             result.UnsentBytes = SafeUnsent(socket);
             switch (style)
@@ -45,7 +45,7 @@ namespace TcpClose
                     break;
 
                 case CloseStyle.HalfClose:
-                    HalfClose(connection, socket, timeout, result);
+                    HalfClose(connection, socket, timeout, result, cancellationToken);
                     break;
 
                 default:
@@ -53,7 +53,7 @@ namespace TcpClose
             }
         }
 
-        private static void HalfClose(Connection connection, Socket socket, TimeSpan timeout, CloseResult result)
+        private static void HalfClose(Connection connection, Socket socket, TimeSpan timeout, CloseResult result, CancellationToken cancellationToken)
         {
             // shutdown(SHUT_WR) sends our FIN; the peer's application sees EOF and, if it is well
             // behaved, finishes and closes its side. Its FIN (read returns 0) is the only close that
@@ -76,7 +76,19 @@ namespace TcpClose
             var buffer = new byte[64 * 1024];
             while (true)
             {
-                if (!socket.Poll(Endpoints.PollMicroseconds(deadline), SelectMode.SelectRead))
+                bool ready;
+                try
+                {
+                    ready = Endpoints.WaitReady(socket, SelectMode.SelectRead, deadline, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped by the user: the FIN is out and the close still happens (in Close's finally).
+                    result.TimedOut = true;
+                    throw;
+                }
+
+                if (!ready)
                 {
                     result.TimedOut = true;
                     break;

@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading;
 
 namespace TcpClose
 {
@@ -122,6 +123,29 @@ namespace TcpClose
             }
 
             return left > 1_000_000_000 ? 1_000_000_000 : (int)left;
+        }
+
+        /// <summary>
+        /// Waits until the socket is ready for <paramref name="mode"/> (true), the deadline passes
+        /// (false), or the token is cancelled (OperationCanceledException: Ctrl+C in PowerShell).
+        /// Polls in slices of at most 200 ms so cancellation is noticed promptly.
+        /// </summary>
+        public static bool WaitReady(Socket socket, SelectMode mode, DateTime deadlineUtc, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int slice = Math.Min(PollMicroseconds(deadlineUtc), 200_000);
+                if (socket.Poll(slice, mode))
+                {
+                    return true;
+                }
+
+                if (DateTime.UtcNow >= deadlineUtc)
+                {
+                    return false;
+                }
+            }
         }
 
         public static DateTime Deadline(TimeSpan timeout)

@@ -1,6 +1,7 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading;
 
 namespace TcpClose
 {
@@ -58,7 +59,7 @@ namespace TcpClose
         /// Accept the next connection. AcceptTimeout when none comes in time; ListenerStopped after Stop;
         /// InvalidTimeout when the timeout is not positive.
         /// </summary>
-        public Connection Accept(TimeSpan timeout)
+        public Connection Accept(TimeSpan timeout, CancellationToken cancellationToken = default)
         {
             Endpoints.CheckTimeout(timeout, "accept timeout");
             Socket listening = Socket;
@@ -70,8 +71,8 @@ namespace TcpClose
             DateTime deadline = Endpoints.Deadline(timeout);
             try
             {
-                // Poll in bounded slices so a Stop from another runspace or a deadline is noticed.
-                while (!listening.Poll(Math.Min(Endpoints.PollMicroseconds(deadline), 200_000), SelectMode.SelectRead))
+                // Poll in bounded slices so a Stop from another runspace, Ctrl+C or the deadline is noticed.
+                while (!Endpoints.WaitReady(listening, SelectMode.SelectRead, Earliest(DateTime.UtcNow.AddMilliseconds(200), deadline), cancellationToken))
                 {
                     if (State == ListenerStatus.Stopped)
                     {
@@ -138,6 +139,8 @@ namespace TcpClose
             TcpRegistry.Remove(this);
             return true;
         }
+
+        private static DateTime Earliest(DateTime a, DateTime b) => a < b ? a : b;
 
         internal TcpCloseException Stopped(Exception inner = null) =>
             new TcpCloseException(ErrorIds.ListenerStopped, TcpErrorCategory.InvalidOperation,

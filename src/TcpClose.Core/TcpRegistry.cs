@@ -146,7 +146,7 @@ namespace TcpClose
         /// Connect. Errors: InvalidPort, InvalidAddress, InvalidTimeout, ConnectionRefused,
         /// ConnectTimeout, AddressInUse (local bind). Nothing is left open on failure.
         /// </summary>
-        public static Connection Connect(ConnectOptions options)
+        public static Connection Connect(ConnectOptions options, CancellationToken cancellationToken = default)
         {
             if (options == null)
             {
@@ -190,7 +190,7 @@ namespace TcpClose
                     }
                 }
 
-                ConnectWithin(socket, new IPEndPoint(remote, options.RemotePort), options.Timeout, target);
+                ConnectWithin(socket, new IPEndPoint(remote, options.RemotePort), options.Timeout, target, cancellationToken);
                 return TcpRegistry.Add(Connection.FromSocket(socket, ConnectionRole.Client, null));
             }
             catch
@@ -202,7 +202,7 @@ namespace TcpClose
 
         // A non-blocking connect and a bounded Poll: the only portable connect with a timeout that
         // leaves no thread or pending operation behind when it gives up.
-        private static void ConnectWithin(Socket socket, IPEndPoint remote, TimeSpan timeout, string target)
+        private static void ConnectWithin(Socket socket, IPEndPoint remote, TimeSpan timeout, string target, CancellationToken cancellationToken)
         {
             socket.Blocking = false;
             try
@@ -221,6 +221,8 @@ namespace TcpClose
             DateTime deadline = Endpoints.Deadline(timeout);
             while (true)
             {
+                cancellationToken.ThrowIfCancellationRequested();
+
                 // Writable means connected; an error shows as writable (Unix) or in SelectError (Windows).
                 bool ready = socket.Poll(Math.Min(Endpoints.PollMicroseconds(deadline), 200_000), SelectMode.SelectWrite)
                     || socket.Poll(0, SelectMode.SelectError);

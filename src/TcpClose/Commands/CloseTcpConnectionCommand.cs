@@ -61,7 +61,7 @@ namespace TcpClose.Commands
 
                 try
                 {
-                    WriteObject(connection.Close(style, Linger, ToTimeout(Timeout)));
+                    WriteObject(connection.Close(style, Linger, ToTimeout(Timeout), StopToken));
                 }
                 catch (TcpCloseException ex)
                 {

@@ -50,7 +50,7 @@ namespace TcpClose.Commands
             };
             try
             {
-                WriteObject(TcpSockets.Connect(options));
+                WriteObject(TcpSockets.Connect(options, StopToken));
             }
             catch (TcpCloseException ex)
             {

@@ -38,7 +38,7 @@ namespace TcpClose.Commands
         {
             try
             {
-                WriteObject(Connection.Receive(MaxBytes, ToTimeout(Timeout), UntilClosed, TextEncodings.Get(Encoding)));
+                WriteObject(Connection.Receive(MaxBytes, ToTimeout(Timeout), UntilClosed, TextEncodings.Get(Encoding), StopToken));
             }
             catch (TcpCloseException ex)
             {

@@ -48,9 +48,9 @@ namespace TcpClose.Commands
         {
             try
             {
-                SendResult result = ParameterSetName == FillSet ? Connection.SendFill(Size, ToTimeout(Timeout))
-                    : ParameterSetName == BytesSet ? Connection.Send(Bytes, ToTimeout(Timeout))
-                    : Connection.Send(TextEncodings.Get(Encoding).GetBytes(Text), ToTimeout(Timeout));
+                SendResult result = ParameterSetName == FillSet ? Connection.SendFill(Size, ToTimeout(Timeout), StopToken)
+                    : ParameterSetName == BytesSet ? Connection.Send(Bytes, ToTimeout(Timeout), StopToken)
+                    : Connection.Send(TextEncodings.Get(Encoding).GetBytes(Text), ToTimeout(Timeout), StopToken);
                 WriteObject(result);
             }
             catch (TcpCloseException ex)

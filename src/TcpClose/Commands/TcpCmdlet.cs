@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Management.Automation;
 
 namespace TcpClose.Commands
@@ -20,6 +21,13 @@ namespace TcpClose.Commands
 
         /// <summary>The command as a whole cannot run.</summary>
         protected void ThrowTcpError(TcpCloseException exception) => ThrowTerminatingError(ToErrorRecord(exception));
+
+        private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+
+        /// <summary>Cancelled when the user presses Ctrl+C: every blocking core call takes it.</summary>
+        protected CancellationToken StopToken => _stopping.Token;
+
+        protected override void StopProcessing() => _stopping.Cancel();
 
         /// <summary>-Timeout seconds to the core's TimeSpan, never throwing (the core validates).</summary>
         protected static TimeSpan ToTimeout(double seconds) => Seconds.ToTimeSpan(seconds);

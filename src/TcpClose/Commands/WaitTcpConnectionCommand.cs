@@ -39,7 +39,7 @@ namespace TcpClose.Commands
 
             try
             {
-                WriteObject(listener.Accept(ToTimeout(Timeout)));
+                WriteObject(listener.Accept(ToTimeout(Timeout), StopToken));
             }
             catch (TcpCloseException ex)
             {

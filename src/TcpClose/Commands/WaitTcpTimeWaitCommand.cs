@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
-using System.Threading;
 
 namespace TcpClose.Commands
 {
@@ -12,11 +11,10 @@ namespace TcpClose.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Wait, "TcpTimeWait")]
     [OutputType(typeof(TimeWaitEntry))]
-    public sealed class WaitTcpTimeWaitCommand : TcpCmdlet, IDisposable
+    public sealed class WaitTcpTimeWaitCommand : TcpCmdlet
     {
         private const int ProgressActivityId = 1;
         private readonly List<int> _ports = new List<int>();
-        private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
 
         #region Parameters
 
@@ -55,7 +53,7 @@ namespace TcpClose.Commands
             IReadOnlyList<TimeWaitEntry> left;
             try
             {
-                left = TimeWaitDrain.Wait(filter, ToTimeout(Timeout), p => ReportProgress(progress, p), _stopping.Token);
+                left = TimeWaitDrain.Wait(filter, ToTimeout(Timeout), p => ReportProgress(progress, p), StopToken);
             }
             catch (TcpCloseException ex)
             {
@@ -81,11 +79,7 @@ namespace TcpClose.Commands
             WriteObject(left, enumerateCollection: true);
         }
 
-        protected override void StopProcessing() => _stopping.Cancel();
-
         #endregion
-
-        public void Dispose() => _stopping.Dispose();
 
         private void ReportProgress(ProgressRecord progress, TimeWaitProgress p)
         {
