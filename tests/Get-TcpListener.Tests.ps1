@@ -83,7 +83,8 @@ Describe 'Get-TcpListener' {
     It 'writes a non-terminating ListenerNotFound for an unknown id, and still returns the others' {
         $a = Start-TcpListener
         $result = @(Get-TcpListener -Id 2147483000, $a.Id -ErrorVariable err -ErrorAction SilentlyContinue)
-        $result.Id | Should -Be @($a.Id)
+        @($result).Count | Should -Be 1
+        $result[0].Id | Should -Be $a.Id
         $err.Count | Should -Be 1
         $err[0].FullyQualifiedErrorId | Should -Be 'ListenerNotFound,TcpClose.Commands.GetTcpListenerCommand'
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'

@@ -109,7 +109,8 @@ Describe 'Stop-TcpListener' {
         $err.Count | Should -Be 1
         $err[0].FullyQualifiedErrorId | Should -Be 'ListenerStopped,TcpClose.Commands.StopTcpListenerCommand'
         $live.State | Should -Be 'Stopped'
-        $output.Id | Should -Be @($live.Id)
+        $output.Count | Should -Be 1
+        $output[0].Id | Should -Be $live.Id
     }
 
     It 'writes ListenerNotFound for an unknown id' {
