@@ -76,7 +76,7 @@ Describe 'New-TcpConnection' {
     It 'throws AddressInUse when -LocalPort is held by a live listener' {
         $listener = Start-TcpListener
         $holder = Start-TcpListener
-        { New-TcpConnection -RemoteAddress 127.0.0.1 -RemotePort $listener.LocalPort -LocalPort $holder.LocalPort -Timeout 5 } |
+        { New-TcpConnection -RemoteAddress 127.0.0.1 -RemotePort $listener.LocalPort -LocalAddress 127.0.0.1 -LocalPort $holder.LocalPort -Timeout 5 } |
             Should -Throw -ErrorId 'AddressInUse,TcpClose.Commands.NewTcpConnectionCommand'
     }
 
