@@ -30,7 +30,7 @@ Describe 'Send-TcpData' {
     }
 
     It 'sends text as UTF-8 without a BOM by default and reports the bytes' {
-        $text = "h$([char]0xE9)llo"    # 'héllo': the e-acute takes two bytes in UTF-8
+        $text = "h$([char]0xE9)llo"    # h, e-acute, l, l, o: the e-acute takes two bytes in UTF-8
         $result = Send-TcpData -Connection $client -Text $text
 
         $result | Should -BeOfType 'TcpClose.SendResult'
