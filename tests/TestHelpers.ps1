@@ -69,7 +69,8 @@ function Close-TestConnection {
         [object[]] $Connection
     )
 
-    foreach ($c in $Connection) {
+    # Flatten: a test may hold several connections in one array variable.
+    foreach ($c in @($Connection | ForEach-Object { $_ })) {
         if ($null -ne $c -and $c.PSObject.Properties['State'] -and "$($c.State)" -eq 'Open') {
             $null = $c | Close-TcpConnection -Abort -Confirm:$false -ErrorAction SilentlyContinue
         }
