@@ -1,0 +1,141 @@
+# Shared helpers for the TcpClose Pester suite. Dot-sourced from each *.Tests.ps1 in BeforeAll,
+# after the module is imported. Every wait here is bounded; nothing sleeps for a fixed time where
+# a condition can be polled.
+
+# Platform flags for use inside It blocks. ($IsLinux and friends do not exist in Windows
+# PowerShell 5.1; read them without failing there. -Skip: values are computed separately in each
+# file's BeforeDiscovery, because BeforeAll has not run yet when tests are discovered.)
+$TcpTestOnLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
+$TcpTestOnMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue)
+$TcpTestOnWindows = -not ($TcpTestOnLinux -or $TcpTestOnMacOS)
+
+function Wait-Until {
+    <#
+    .SYNOPSIS
+    Polls a condition until it is true or the time is up. Returns $true or $false; never throws
+    for a timeout, so the caller asserts: (Wait-Until { ... }) | Should -BeTrue
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory, Position = 0)]
+        [scriptblock] $Condition,
+
+        [double] $TimeoutSeconds = 5,
+
+        [int] $IntervalMilliseconds = 50
+    )
+
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ($true) {
+        if (& $Condition) {
+            return $true
+        }
+        if ([DateTime]::UtcNow -ge $deadline) {
+            return $false
+        }
+        Start-Sleep -Milliseconds $IntervalMilliseconds
+    }
+}
+
+function New-TestPair {
+    <#
+    .SYNOPSIS
+    Connects a client to a listener of this session and accepts it. Returns Client and Server.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)]
+        $Listener
+    )
+
+    $client = New-TcpConnection -RemoteAddress $Listener.LocalAddress -RemotePort $Listener.LocalPort -Timeout 5
+    $server = Wait-TcpConnection -Listener $Listener -Timeout 5 -ErrorAction Stop
+    [pscustomobject]@{
+        Client = $client
+        Server = $server
+    }
+}
+
+function Close-TestConnection {
+    <#
+    .SYNOPSIS
+    Clean-up: aborts the given connections that are still open (an abort leaves no TIME_WAIT to
+    clutter the table for later tests). Ignores $null and closed connections.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(ValueFromRemainingArguments)]
+        [object[]] $Connection
+    )
+
+    # Flatten: a test may hold several connections in one array variable.
+    foreach ($c in @($Connection | ForEach-Object { $_ })) {
+        if ($null -ne $c -and $c.PSObject.Properties['State'] -and "$($c.State)" -eq 'Open') {
+            $null = $c | Close-TcpConnection -Abort -Confirm:$false -ErrorAction SilentlyContinue
+        }
+    }
+}
+
+function Get-FreeTcpPort {
+    <#
+    .SYNOPSIS
+    A loopback port that was free a moment ago: a listener on port 0 that never accepted anything
+    (so it leaves no TIME_WAIT), stopped at once.
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param(
+        [string] $Address = '127.0.0.1'
+    )
+
+    $probe = Start-TcpListener -Port 0 -Address $Address
+    $port = $probe.LocalPort
+    $probe | Stop-TcpListener -Confirm:$false
+    $port
+}
+
+function New-TimeWaitOnServer {
+    <#
+    .SYNOPSIS
+    The restart scenario's first half: a listener (with or without -ReuseAddress), a client, the
+    server side closing first (graceful: it becomes the active closer), the client closing after it
+    read the end of stream, and the listener stopped. On Linux and Windows the server's side of the
+    connection is then in TIME_WAIT; on Linux the function waits until the OS table shows it.
+    Returns Port, ClientPort, the Listener, and the server's CloseResult.
+    #>
+    [CmdletBinding()]
+    param(
+        [switch] $ReuseAddress,
+
+        [string] $Address = '127.0.0.1'
+    )
+
+    $listener = Start-TcpListener -Port 0 -Address $Address -ReuseAddress:$ReuseAddress
+    $port = $listener.LocalPort
+    $pair = New-TestPair $listener
+    $closed = $pair.Server | Close-TcpConnection -Confirm:$false
+    $eof = Receive-TcpData -Connection $pair.Client -UntilClosed -Timeout 5
+    if (-not $eof.EndOfStream) {
+        throw "The client did not see the server's FIN (EndOfStream false)."
+    }
+    $null = $pair.Client | Close-TcpConnection -Confirm:$false
+    $listener | Stop-TcpListener -Confirm:$false
+
+    if ($TcpTestOnLinux) {
+        $clientPort = $pair.Client.LocalPort
+        $seen = Wait-Until -TimeoutSeconds 5 {
+            @(Get-TcpTimeWait -LocalPort $port -RemotePort $clientPort).Count -ge 1
+        }
+        if (-not $seen) {
+            throw "The server side of the connection on port $port did not reach TIME_WAIT."
+        }
+    }
+
+    [pscustomobject]@{
+        Port        = $port
+        ClientPort  = $pair.Client.LocalPort
+        Listener    = $listener
+        ServerClose = $closed
+    }
+}
