@@ -24,12 +24,12 @@ namespace TcpClose
             {
                 case CloseStyle.Graceful:
                     // SO_LINGER off (the default, set again in case): FIN after queued data, close returns at once.
-                    socket.LingerState = new LingerOption(false, 0);
+                    SetLinger(socket, false, 0);
                     socket.Dispose();
                     break;
 
                 case CloseStyle.Linger:
-                    socket.LingerState = new LingerOption(true, lingerSeconds);
+                    SetLinger(socket, true, lingerSeconds);
 
                     // BSD/Darwin do not linger on a non-blocking socket; make the wait explicit everywhere.
                     socket.Blocking = true;
@@ -40,7 +40,7 @@ namespace TcpClose
 
                 case CloseStyle.Abort:
                     // l_onoff = 1, l_linger = 0: RST, queued data discarded, no TIME_WAIT on this side.
-                    socket.LingerState = new LingerOption(true, 0);
+                    SetLinger(socket, true, 0);
                     socket.Dispose();
                     break;
 
@@ -118,6 +118,19 @@ namespace TcpClose
             }
 
             socket.Dispose();
+        }
+
+        // Darwin refuses setsockopt(SO_LINGER) with EINVAL on a socket the peer has already reset;
+        // there is nothing left to send then, and the close itself must still happen.
+        private static void SetLinger(Socket socket, bool on, int seconds)
+        {
+            try
+            {
+                socket.LingerState = new LingerOption(on, seconds);
+            }
+            catch (SocketException)
+            {
+            }
         }
 
         private static long? SafeUnsent(Socket socket)
