@@ -10,7 +10,7 @@ namespace TcpClose.Tests
         {
             if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
             {
-                Skip = "Linux behaviour (inet_csk_bind_conflict, /proc, netlink); other OSes differ by design.";
+                Skip = "Linux only: pins Linux kernel behaviour (bind rules, netlink inet_diag, /proc/net/tcp); other OSes differ by design.";
             }
         }
     }
@@ -21,7 +21,7 @@ namespace TcpClose.Tests
         {
             if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
             {
-                Skip = "Linux behaviour (inet_csk_bind_conflict, /proc, netlink); other OSes differ by design.";
+                Skip = "Linux only: pins Linux kernel behaviour (bind rules, netlink inet_diag, /proc/net/tcp); other OSes differ by design.";
             }
         }
     }

@@ -1,5 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.Net.NetworkInformation;
+using System.Runtime.InteropServices;
+using TcpClose.Native;
 
 namespace TcpClose
 {
@@ -7,18 +11,339 @@ namespace TcpClose
     /// The OS's TCP table, every process. Rows stream out as they are read (constant memory in the
     /// table size); the best source for the OS is chosen unless one is named.
     /// </summary>
+    /// <remarks>
+    /// Linux: netlink inet_diag (state and port filters run in the kernel), falling back to
+    /// /proc/net/tcp{,6} when netlink is refused. Windows: GetExtendedTcpTable (PIDs; TIME_WAIT time
+    /// estimated). macOS and others: IPGlobalProperties (no PIDs, no timers: TIME_WAIT time estimated
+    /// from first sight + 2*MSL, and a row that was already there is taken as fresh).
+    /// Every filter is applied whatever the source, so the rows are exactly those that match.
+    /// </remarks>
     public static class TcpTable
     {
+        static readonly bool s_linux = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+        static readonly bool s_windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+
         /// <summary>The source <see cref="Read(TcpTableFilter)"/> uses on this OS.</summary>
-        public static TcpTableSource DefaultSource => throw new NotImplementedException();
+        public static TcpTableSource DefaultSource =>
+            s_linux ? TcpTableSource.Netlink : s_windows ? TcpTableSource.WindowsTcpTable : TcpTableSource.IPGlobalProperties;
 
         /// <summary>Rows matching the filter. Throws TcpCloseException(TcpTableUnavailable) when no source works.</summary>
-        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter) => throw new NotImplementedException();
+        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter) => Read(filter, null);
+
+        /// <summary>
+        /// Rows matching the filter; <paramref name="onWarning"/> hears of rows skipped as malformed and
+        /// of a fall-back to another source.
+        /// </summary>
+        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter, Action<string> onWarning)
+        {
+            var query = new TcpTableQuery(filter, false);
+            return Entries(query, DefaultSource, true, new TcpTableWarnings(onWarning));
+        }
 
         /// <summary>Rows from one named source; PlatformNotSupported when that source does not exist here.</summary>
-        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter, TcpTableSource source) => throw new NotImplementedException();
+        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter, TcpTableSource source) => Read(filter, source, null);
+
+        /// <summary>Rows from one named source, with warnings as in <see cref="Read(TcpTableFilter, Action{string})"/>.</summary>
+        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter, TcpTableSource source, Action<string> onWarning)
+        {
+            CheckSource(source);
+            var query = new TcpTableQuery(filter, false);
+            return Entries(query, source, false, new TcpTableWarnings(onWarning));
+        }
 
         /// <summary>The TIME_WAIT rows matching the filter (its States are ignored), with time left.</summary>
-        public static IEnumerable<TimeWaitEntry> ReadTimeWait(TcpTableFilter filter) => throw new NotImplementedException();
+        public static IEnumerable<TimeWaitEntry> ReadTimeWait(TcpTableFilter filter) => ReadTimeWait(filter, null);
+
+        /// <summary>TIME_WAIT rows, with warnings as in <see cref="Read(TcpTableFilter, Action{string})"/>.</summary>
+        public static IEnumerable<TimeWaitEntry> ReadTimeWait(TcpTableFilter filter, Action<string> onWarning)
+        {
+            var query = new TcpTableQuery(filter, true);
+            return TimeWaitEntries(query, DefaultSource, true, new TcpTableWarnings(onWarning));
+        }
+
+        /// <summary>TIME_WAIT rows from one named source; PlatformNotSupported when it does not exist here.</summary>
+        public static IEnumerable<TimeWaitEntry> ReadTimeWait(TcpTableFilter filter, TcpTableSource source, Action<string> onWarning)
+        {
+            CheckSource(source);
+            var query = new TcpTableQuery(filter, true);
+            return TimeWaitEntries(query, source, false, new TcpTableWarnings(onWarning));
+        }
+
+        static void CheckSource(TcpTableSource source)
+        {
+            bool exists;
+            switch (source)
+            {
+                case TcpTableSource.Netlink:
+                case TcpTableSource.ProcNet:
+                    exists = s_linux;
+                    break;
+                case TcpTableSource.WindowsTcpTable:
+                    exists = s_windows;
+                    break;
+                case TcpTableSource.IPGlobalProperties:
+                    exists = true;
+                    break;
+                default:
+                    throw new TcpCloseException(ErrorIds.PlatformNotSupported, TcpErrorCategory.InvalidArgument,
+                        $"Unknown TCP table source {(int)source}.", source);
+            }
+            if (!exists)
+                throw new TcpCloseException(ErrorIds.PlatformNotSupported, TcpErrorCategory.NotImplemented,
+                    $"The TCP table source {source} does not exist on {RuntimeInformation.OSDescription}. Use {DefaultSource} or IPGlobalProperties.", source);
+        }
+
+        static IEnumerable<TcpTableEntry> Entries(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
+        {
+            var names = new AddressTextCache();
+            var owners = new OwnerLookup();
+            bool linux = source == TcpTableSource.Netlink || source == TcpTableSource.ProcNet;
+            foreach (var (src, row) in Rows(q, source, fallBack, warnings))
+            {
+                RawTcpRow r = row;
+                int? pid = null;
+                if (linux)
+                {
+                    // Inode 0: TIME_WAIT and request sockets, which no process holds.
+                    if (r.Inode > 0 && (r.State == TcpState.Listen || q.ResolveAllOwners))
+                        pid = owners.PidOfInode(r.Inode);
+                }
+                else if (r.Pid >= 0)
+                    pid = r.Pid;
+                if (!q.MatchesPid(pid))
+                    continue;
+                string processName = pid.HasValue ? owners.NameOf(pid.Value, linux) : null;
+                TimeSpan? timer = r.TimerMs >= 0 && !r.TimerEstimated ? TimeSpan.FromMilliseconds(r.TimerMs) : (TimeSpan?)null;
+                yield return new TcpTableEntry(names.Get(r.Local), r.LocalPort, names.Get(r.Remote), r.RemotePort, r.State,
+                    pid, processName, timer, linux ? r.Inode : (long?)null, src);
+            }
+        }
+
+        static IEnumerable<TimeWaitEntry> TimeWaitEntries(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
+        {
+            var names = new AddressTextCache();
+            foreach (var (src, row) in Rows(q, source, fallBack, warnings))
+            {
+                // No process holds a TIME_WAIT socket, so an OwningProcesses filter matches none.
+                if (q.FiltersPids)
+                    continue;
+                DateTime now = DateTime.UtcNow;
+                long ms = row.TimerMs >= 0 ? row.TimerMs : 0;
+                yield return new TimeWaitEntry(names.Get(row.Local), row.LocalPort, names.Get(row.Remote), row.RemotePort,
+                    TimeSpan.FromMilliseconds(ms), now, row.TimerEstimated, src);
+            }
+        }
+
+        /// <summary>Matching raw rows from the source (or the fall-back), tagged with the source that gave them.</summary>
+        static IEnumerable<(TcpTableSource, RawTcpRow)> Rows(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
+        {
+            TcpTableSource current = source;
+            while (true)
+            {
+                IEnumerator<RawTcpRow> e;
+                TcpTableSource? next = null;
+                bool any = false;
+                string refusal = null;
+                try
+                {
+                    e = Open(q, current, warnings).GetEnumerator();
+                }
+                catch (TcpSourceRefusedException ex)
+                {
+                    e = null;
+                    refusal = ex.Message;
+                }
+                if (e != null)
+                {
+                    using (e)
+                    {
+                        while (true)
+                        {
+                            bool has;
+                            try
+                            {
+                                has = e.MoveNext();
+                            }
+                            catch (TcpSourceRefusedException ex)
+                            {
+                                if (any)
+                                    throw Unavailable(current, ex.Message, ex);
+                                refusal = ex.Message;
+                                break;
+                            }
+                            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException
+                                || ex is NetworkInformationException || ex is DllNotFoundException || ex is EntryPointNotFoundException)
+                            {
+                                throw Unavailable(current, ex.Message, ex);
+                            }
+                            if (!has)
+                                break;
+                            RawTcpRow r = e.Current;
+                            any = true;
+                            if (q.Matches(ref r))
+                                yield return (current, r);
+                        }
+                    }
+                }
+                if (refusal == null)
+                    yield break;
+                if (fallBack)
+                    next = FallBackFor(current);
+                if (next == null)
+                    throw Unavailable(current, refusal, null);
+                warnings.Add($"{current} refused ({refusal}); reading the table through {next.Value} instead.");
+                current = next.Value;
+            }
+        }
+
+        static TcpTableSource? FallBackFor(TcpTableSource s)
+        {
+            switch (s)
+            {
+                case TcpTableSource.Netlink: return TcpTableSource.ProcNet;
+                case TcpTableSource.WindowsTcpTable: return TcpTableSource.IPGlobalProperties;
+                default: return null;
+            }
+        }
+
+        static TcpCloseException Unavailable(TcpTableSource source, string why, Exception inner) =>
+            new TcpCloseException(ErrorIds.TcpTableUnavailable, TcpErrorCategory.ResourceUnavailable,
+                $"The TCP table could not be read through {source}: {why}", source, inner);
+
+        static IEnumerable<RawTcpRow> Open(TcpTableQuery q, TcpTableSource source, TcpTableWarnings warnings)
+        {
+            switch (source)
+            {
+                case TcpTableSource.Netlink:
+                    return NetlinkTcpReader.Read(LinuxTcpStates.ToMask(q.States),
+                        InetDiagRequest.BuildPortBytecode(q.LocalPorts, q.RemotePorts), warnings);
+                case TcpTableSource.ProcNet:
+                    return ProcNetRows(warnings);
+                case TcpTableSource.WindowsTcpTable:
+                    return WindowsRows();
+                default:
+                    return GlobalPropertiesRows();
+            }
+        }
+
+        static IEnumerable<RawTcpRow> ProcNetRows(TcpTableWarnings warnings)
+        {
+            foreach (var r in LinuxProcNet.ReadFile(LinuxProcNet.Tcp4Path, warnings))
+                yield return r;
+            foreach (var r in LinuxProcNet.ReadFile(LinuxProcNet.Tcp6Path, warnings))
+                yield return r;
+        }
+
+        static IEnumerable<RawTcpRow> WindowsRows()
+        {
+            long twMs = WindowsTcpTable.ReadTimedWaitDelaySeconds() * 1000L;
+            foreach (bool v6 in new[] { false, true })
+            {
+                byte[] table = WindowsTcpTable.Snapshot(v6 ? WindowsTcpTable.AF_INET6 : WindowsTcpTable.AF_INET);
+                int n = WindowsTcpTable.RowCount(table, v6);
+                for (int i = 0; i < n; i++)
+                {
+                    if (!WindowsTcpTable.TryParseRow(table, i, v6, out RawTcpRow r))
+                        break;
+                    if (r.State == TcpState.TimeWait)
+                        Estimate(ref r, twMs);
+                    yield return r;
+                }
+            }
+        }
+
+        static IEnumerable<RawTcpRow> GlobalPropertiesRows()
+        {
+            long twMs = s_linux ? 60000 : s_windows ? WindowsTcpTable.ReadTimedWaitDelaySeconds() * 1000L : MacTcp.ReadTimeWaitMs();
+            var props = IPGlobalProperties.GetIPGlobalProperties();
+            TcpConnectionInformation[] conns = props.GetActiveTcpConnections();
+            bool sawListen = false;
+            foreach (var c in conns)
+            {
+                var r = new RawTcpRow
+                {
+                    Local = IPKey.FromAddress(c.LocalEndPoint.Address),
+                    LocalPort = c.LocalEndPoint.Port,
+                    Remote = IPKey.FromAddress(c.RemoteEndPoint.Address),
+                    RemotePort = c.RemoteEndPoint.Port,
+                    State = FromNet(c.State),
+                    TimerMs = -1,
+                    Inode = -1,
+                    Pid = -1,
+                };
+                sawListen |= r.State == TcpState.Listen;
+                if (r.State == TcpState.TimeWait)
+                    Estimate(ref r, twMs);
+                yield return r;
+            }
+            // Some platforms leave listeners out of GetActiveTcpConnections; add them from the listener list.
+            if (!sawListen)
+            {
+                foreach (var ep in props.GetActiveTcpListeners())
+                {
+                    bool v6 = ep.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+                    yield return new RawTcpRow
+                    {
+                        Local = IPKey.FromAddress(ep.Address),
+                        LocalPort = ep.Port,
+                        Remote = v6 ? new IPKey(0, 0) : IPKey.FromV4(0),
+                        RemotePort = 0,
+                        State = TcpState.Listen,
+                        TimerMs = -1,
+                        Inode = -1,
+                        Pid = -1,
+                    };
+                }
+            }
+        }
+
+        static void Estimate(ref RawTcpRow r, long timeWaitMs)
+        {
+            r.TimerMs = TimeWaitEstimate.RemainingMs(ref r, timeWaitMs, DateTime.UtcNow);
+            r.TimerEstimated = true;
+        }
+
+        /// <summary>.NET's TcpState has MIB_TCP_STATE numbers, like ours.</summary>
+        static TcpState FromNet(System.Net.NetworkInformation.TcpState s)
+        {
+            int v = (int)s;
+            return v >= 1 && v <= 12 ? (TcpState)v : TcpState.Unknown;
+        }
+
+        /// <summary>PIDs and process names for one read, looked up lazily and once.</summary>
+        sealed class OwnerLookup
+        {
+            Dictionary<long, int> _inodes;
+            readonly Dictionary<int, string> _names = new Dictionary<int, string>();
+
+            internal int? PidOfInode(long inode)
+            {
+                if (_inodes == null)
+                    _inodes = LinuxProcesses.MapSocketInodes();
+                return _inodes.TryGetValue(inode, out int pid) ? pid : (int?)null;
+            }
+
+            internal string NameOf(int pid, bool linux)
+            {
+                if (_names.TryGetValue(pid, out string name))
+                    return name;
+                if (linux)
+                    name = LinuxProcesses.ReadProcessName(pid);
+                else
+                {
+                    try
+                    {
+                        using (var p = Process.GetProcessById(pid))
+                            name = p.ProcessName;
+                    }
+                    catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is System.ComponentModel.Win32Exception)
+                    {
+                        name = null; // gone, or not ours to see
+                    }
+                }
+                _names[pid] = name;
+                return name;
+            }
+        }
     }
 }

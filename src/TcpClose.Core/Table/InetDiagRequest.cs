@@ -1,0 +1,163 @@
+using System;
+using System.Collections.Generic;
+
+namespace TcpClose
+{
+    /// <summary>
+    /// Builds the SOCK_DIAG_BY_FAMILY dump request: nlmsghdr + inet_diag_req_v2 + an optional
+    /// INET_DIAG_REQ_BYTECODE attribute that filters ports in the kernel (as ss does).
+    /// </summary>
+    internal static class InetDiagRequest
+    {
+        // enum in include/uapi/linux/inet_diag.h
+        internal const byte BC_NOP = 0, BC_JMP = 1, BC_S_GE = 2, BC_S_LE = 3, BC_D_GE = 4, BC_D_LE = 5;
+
+        /// <summary>Beyond this the program is not sent (nlattr length and op offsets are u16); user
+        /// space filtering still gives the exact rows.</summary>
+        internal const int MaxBytecode = 32768;
+
+        internal static byte[] Build(byte family, uint states, byte[] bytecode, uint seq)
+        {
+            int attrLen = bytecode == null ? 0 : 4 + bytecode.Length;
+            int total = Native.LinuxNetlink.NlMsgHdrLen + Native.LinuxNetlink.InetDiagReqV2Len + Align4(attrLen);
+            var b = new byte[total];
+            WriteU32(b, 0, (uint)total);
+            WriteU16(b, 4, Native.LinuxNetlink.SOCK_DIAG_BY_FAMILY);
+            WriteU16(b, 6, Native.LinuxNetlink.NLM_F_REQUEST | Native.LinuxNetlink.NLM_F_DUMP);
+            WriteU32(b, 8, seq);
+            // nlmsg_pid 0: the kernel fills in our port id.
+            int o = Native.LinuxNetlink.NlMsgHdrLen;
+            b[o] = family;
+            b[o + 1] = Native.LinuxNetlink.IPPROTO_TCP;
+            b[o + 2] = 0; // idiag_ext: no extensions, the 72-byte inet_diag_msg is all we read
+            WriteU32(b, o + 4, states);
+            // id left zero: a dump ignores it apart from the bytecode.
+            if (bytecode != null)
+            {
+                int a = o + Native.LinuxNetlink.InetDiagReqV2Len;
+                WriteU16(b, a, (ushort)attrLen);
+                WriteU16(b, a + 2, Native.LinuxNetlink.INET_DIAG_REQ_BYTECODE);
+                Buffer.BlockCopy(bytecode, 0, b, a + 4, bytecode.Length);
+            }
+            return b;
+        }
+
+        /// <summary>
+        /// The inet_diag bytecode for "local port in L AND remote port in R" (an empty list: any), or
+        /// null when there is nothing to filter or the program would be too long.
+        /// </summary>
+        /// <remarks>
+        /// The kernel (inet_diag_bc_run) runs ops of 4 bytes {u8 code, u8 yes, u16 no}; a comparison op
+        /// is followed by a second op whose "no" holds the port (host order). After an op it jumps
+        /// "yes" or "no" bytes ahead; landing exactly on the end accepts the socket, jumping past it
+        /// (end + 4) rejects. The audit (inet_diag_bc_audit/valid_cc) wants every jump to land on an op
+        /// boundary reached by the chain of "yes" offsets, so every "yes" here is the next op.
+        /// Equality is GE + LE rather than S_EQ/D_EQ, which older kernels reject.
+        /// Composition follows iproute2 misc/ss.c ssfilter_bytecompile: OR = a, JMP over b, b (a's
+        /// rejects land on b); AND = a then b with a's rejects pushed past b.
+        /// </remarks>
+        internal static byte[] BuildPortBytecode(IReadOnlyList<int> localPorts, IReadOnlyList<int> remotePorts)
+        {
+            byte[] l = AnyOf(localPorts, BC_S_GE, BC_S_LE);
+            byte[] r = AnyOf(remotePorts, BC_D_GE, BC_D_LE);
+            byte[] prog = l == null ? r : r == null ? l : And(l, r);
+            if (prog == null || prog.Length > MaxBytecode)
+                return null;
+            return prog;
+        }
+
+        static byte[] AnyOf(IReadOnlyList<int> ports, byte ge, byte le)
+        {
+            if (ports == null || ports.Count == 0)
+                return null;
+            var distinct = new SortedSet<int>();
+            foreach (int p in ports)
+            {
+                if (p < 0 || p > 65535)
+                    continue; // cannot match any row
+                distinct.Add(p);
+            }
+            if (distinct.Count == 0)
+                return new byte[] { BC_JMP, 4, 8, 0 }; // always reject: jump to end + 4
+            if (distinct.Count * 20 > MaxBytecode)
+                return new byte[MaxBytecode + 1]; // signals "too long" to the caller
+            byte[] prog = null;
+            foreach (int p in distinct)
+            {
+                byte[] term = PortEquals(p, ge, le);
+                prog = prog == null ? term : Or(prog, term);
+            }
+            return prog;
+        }
+
+        static byte[] PortEquals(int port, byte ge, byte le)
+        {
+            // [GE][port][LE][port]: GE yes -> LE, no -> reject (16 + 4); LE yes -> end, no -> reject (8 + 4).
+            var t = new byte[16];
+            SetOp(t, 0, ge, 8, 20);
+            SetOp(t, 4, 0, 0, (ushort)port);
+            SetOp(t, 8, le, 8, 12);
+            SetOp(t, 12, 0, 0, (ushort)port);
+            return t;
+        }
+
+        internal static byte[] Or(byte[] a, byte[] b)
+        {
+            var r = new byte[a.Length + 4 + b.Length];
+            Buffer.BlockCopy(a, 0, r, 0, a.Length);
+            SetOp(r, a.Length, BC_JMP, 4, (ushort)(b.Length + 4));
+            Buffer.BlockCopy(b, 0, r, a.Length + 4, b.Length);
+            return r;
+        }
+
+        internal static byte[] And(byte[] a, byte[] b)
+        {
+            var r = new byte[a.Length + b.Length];
+            Buffer.BlockCopy(a, 0, r, 0, a.Length);
+            Buffer.BlockCopy(b, 0, r, a.Length, b.Length);
+            // Walk a's ops along the yes chain; any "no" that lands past a's end is a reject: push it past b.
+            int pos = 0;
+            while (pos < a.Length)
+            {
+                byte code = r[pos];
+                byte yes = r[pos + 1];
+                int no = r[pos + 2] | r[pos + 3] << 8;
+                if (code != BC_NOP && pos + no > a.Length)
+                    SetNo(r, pos, (ushort)(no + b.Length));
+                // A comparison's yes (8) steps over its port operand slot, so the walk visits only ops.
+                pos += yes < 4 ? 4 : yes;
+            }
+            return r;
+        }
+
+        static void SetOp(byte[] b, int o, byte code, byte yes, ushort no)
+        {
+            b[o] = code;
+            b[o + 1] = yes;
+            SetNo(b, o, no);
+        }
+
+        static void SetNo(byte[] b, int o, ushort no)
+        {
+            // struct inet_diag_bc_op is host-endian; every Linux .NET runs on is little-endian.
+            b[o + 2] = (byte)no;
+            b[o + 3] = (byte)(no >> 8);
+        }
+
+        static void WriteU16(byte[] b, int o, ushort v)
+        {
+            b[o] = (byte)v;
+            b[o + 1] = (byte)(v >> 8);
+        }
+
+        static void WriteU32(byte[] b, int o, uint v)
+        {
+            b[o] = (byte)v;
+            b[o + 1] = (byte)(v >> 8);
+            b[o + 2] = (byte)(v >> 16);
+            b[o + 3] = (byte)(v >> 24);
+        }
+
+        internal static int Align4(int n) => (n + 3) & ~3;
+    }
+}

@@ -1,0 +1,122 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+
+namespace TcpClose
+{
+    /// <summary>A <see cref="TcpTableFilter"/> validated and turned into what rows are compared with.</summary>
+    internal sealed class TcpTableQuery
+    {
+        readonly bool[] _states; // indexed by (int)TcpState; null = any
+        readonly IPKey[] _local, _remote;
+        readonly HashSet<int> _localPorts, _remotePorts, _pids;
+
+        internal TcpTableQuery(TcpTableFilter filter, bool timeWaitOnly)
+        {
+            filter = filter ?? new TcpTableFilter();
+            IReadOnlyList<TcpState> states = timeWaitOnly ? new[] { TcpState.TimeWait } : filter.States;
+            States = states != null && states.Count > 0 ? states : null;
+            if (States != null)
+            {
+                _states = new bool[(int)TcpState.Bound + 1];
+                foreach (var s in States)
+                    if ((int)s >= 0 && (int)s < _states.Length)
+                        _states[(int)s] = true;
+            }
+            _local = Addresses(filter.LocalAddresses);
+            _remote = Addresses(filter.RemoteAddresses);
+            LocalPorts = Ports(filter.LocalPorts);
+            RemotePorts = Ports(filter.RemotePorts);
+            _localPorts = LocalPorts == null ? null : new HashSet<int>(LocalPorts);
+            _remotePorts = RemotePorts == null ? null : new HashSet<int>(RemotePorts);
+            _pids = filter.OwningProcesses != null && filter.OwningProcesses.Count > 0 ? new HashSet<int>(filter.OwningProcesses) : null;
+            ResolveAllOwners = filter.ResolveAllOwners || _pids != null;
+        }
+
+        internal IReadOnlyList<TcpState> States { get; }
+        internal IReadOnlyList<int> LocalPorts { get; }
+        internal IReadOnlyList<int> RemotePorts { get; }
+        internal bool ResolveAllOwners { get; }
+        internal bool FiltersPids => _pids != null;
+
+        /// <summary>Everything but the PID test (the PID may need a lookup first).</summary>
+        internal bool Matches(ref RawTcpRow r)
+        {
+            if (_states != null && ((int)r.State < 0 || (int)r.State >= _states.Length || !_states[(int)r.State]))
+                return false;
+            if (_localPorts != null && !_localPorts.Contains(r.LocalPort))
+                return false;
+            if (_remotePorts != null && !_remotePorts.Contains(r.RemotePort))
+                return false;
+            if (_local != null && !Contains(_local, r.Local))
+                return false;
+            if (_remote != null && !Contains(_remote, r.Remote))
+                return false;
+            return true;
+        }
+
+        internal bool MatchesPid(int? pid) => _pids == null || (pid.HasValue && _pids.Contains(pid.Value));
+
+        static bool Contains(IPKey[] set, IPKey k)
+        {
+            for (int i = 0; i < set.Length; i++)
+                if (set[i].Equals(k))
+                    return true;
+            return false;
+        }
+
+        static IPKey[] Addresses(IReadOnlyList<string> texts)
+        {
+            if (texts == null || texts.Count == 0)
+                return null;
+            var keys = new IPKey[texts.Count];
+            for (int i = 0; i < keys.Length; i++)
+            {
+                string t = texts[i]?.Trim();
+                // Accept "[::1]" as written in URLs; IPAddress.Parse does not.
+                if (t != null && t.Length > 2 && t[0] == '[' && t[t.Length - 1] == ']')
+                    t = t.Substring(1, t.Length - 2);
+                if (t == null || !IPAddress.TryParse(t, out IPAddress a))
+                    throw new TcpCloseException(ErrorIds.InvalidAddress, TcpErrorCategory.InvalidArgument,
+                        $"'{texts[i]}' is not an IP address. Give an IPv4 or IPv6 literal such as 127.0.0.1 or ::1.", texts[i]);
+                keys[i] = IPKey.FromAddress(a);
+            }
+            return keys;
+        }
+
+        static IReadOnlyList<int> Ports(IReadOnlyList<int> ports)
+        {
+            if (ports == null || ports.Count == 0)
+                return null;
+            foreach (int p in ports)
+                if (p < 0 || p > 65535)
+                    throw new TcpCloseException(ErrorIds.InvalidPort, TcpErrorCategory.InvalidArgument,
+                        $"Port {p} is outside 0..65535.", p);
+            return ports;
+        }
+    }
+
+    /// <summary>Address text per distinct address within one read, so rows share their strings.</summary>
+    internal sealed class AddressTextCache
+    {
+        readonly Dictionary<IPKey, string> _names = new Dictionary<IPKey, string>();
+        IPKey _lastKey;
+        string _lastText;
+
+        internal string Get(IPKey key)
+        {
+            if (_lastText != null && _lastKey.Equals(key))
+                return _lastText;
+            if (!_names.TryGetValue(key, out string text))
+            {
+                text = key.Format();
+                // Bounded: a table with more distinct peers than this formats the rest each time.
+                if (_names.Count < 65536)
+                    _names.Add(key, text);
+            }
+            _lastKey = key;
+            _lastText = text;
+            return text;
+        }
+    }
+}

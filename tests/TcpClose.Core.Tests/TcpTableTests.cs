@@ -1,0 +1,268 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace TcpClose.Tests
+{
+    public class TcpTableTests
+    {
+        static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
+
+        static List<TcpTableEntry> Read(TcpTableSource source, TcpTableFilter filter = null) =>
+            TcpTable.Read(filter ?? new TcpTableFilter(), source).ToList();
+
+        static string Key(TcpTableEntry e) => $"{e.LocalAddress}|{e.LocalPort}|{e.RemoteAddress}|{e.RemotePort}|{e.State}";
+
+        [LinuxFact]
+        public void DefaultSourceOnLinuxIsNetlink()
+        {
+            Assert.Equal(TcpTableSource.Netlink, TcpTable.DefaultSource);
+        }
+
+        [LinuxTheory]
+        [InlineData(TcpTableSource.Netlink, "127.0.0.1")]
+        [InlineData(TcpTableSource.Netlink, "::1")]
+        [InlineData(TcpTableSource.ProcNet, "127.0.0.1")]
+        [InlineData(TcpTableSource.ProcNet, "::1")]
+        public void ListenerAndEstablishedPairAppearWithTheirAddressesPortsAndStates(TcpTableSource source, string address)
+        {
+            using var net = new LoopbackSockets();
+            var ip = IPAddress.Parse(address);
+            var l = net.Listen(ip);
+            int port = ((IPEndPoint)l.LocalEndPoint).Port;
+            var (c, s) = net.Connect(l);
+            int cport = ((IPEndPoint)c.LocalEndPoint).Port;
+
+            var rows = Read(source, new TcpTableFilter { LocalPorts = new[] { port, cport } });
+            Assert.Contains(rows, r => r.State == TcpState.Listen && r.LocalAddress == address && r.LocalPort == port);
+            Assert.Contains(rows, r => r.State == TcpState.Established && r.LocalAddress == address && r.LocalPort == cport
+                                       && r.RemoteAddress == address && r.RemotePort == port);
+            Assert.Contains(rows, r => r.State == TcpState.Established && r.LocalPort == port && r.RemotePort == cport);
+            Assert.All(rows, r => Assert.Equal(source, r.Source));
+            Assert.All(rows, r => Assert.Equal(ip.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4", r.AddressFamily));
+        }
+
+        [LinuxTheory]
+        [InlineData(TcpTableSource.Netlink)]
+        [InlineData(TcpTableSource.ProcNet)]
+        public void MappedIPv4OnADualModeSocketIsShownAsIPv4(TcpTableSource source)
+        {
+            using var net = new LoopbackSockets();
+            var l = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+            try
+            {
+                l.Bind(new IPEndPoint(IPAddress.IPv6Any, 0));
+                l.Listen(4);
+                int port = ((IPEndPoint)l.LocalEndPoint).Port;
+                using var c = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                c.Connect(new IPEndPoint(IPAddress.Loopback, port));
+                using var s = l.Accept();
+                var rows = Read(source, new TcpTableFilter { LocalPorts = new[] { port }, States = new[] { TcpState.Established } });
+                var row = Assert.Single(rows);
+                Assert.Equal("127.0.0.1", row.LocalAddress);
+                Assert.Equal("127.0.0.1", row.RemoteAddress);
+                // The filter compares canonically: the mapped form finds the same row.
+                var viaMapped = Read(source, new TcpTableFilter { LocalAddresses = new[] { "::ffff:127.0.0.1" }, LocalPorts = new[] { port } });
+                Assert.Contains(viaMapped, r => r.State == TcpState.Established);
+            }
+            finally
+            {
+                l.Dispose();
+            }
+        }
+
+        [LinuxTheory]
+        [InlineData(TcpTableSource.Netlink, "127.0.0.1")]
+        [InlineData(TcpTableSource.ProcNet, "127.0.0.1")]
+        [InlineData(TcpTableSource.Netlink, "::1")]
+        [InlineData(TcpTableSource.ProcNet, "::1")]
+        public void TimeWaitRowHasAboutSixtySecondsLeftRightAfterClose(TcpTableSource source, string address)
+        {
+            using var net = new LoopbackSockets();
+            var l = net.Listen(IPAddress.Parse(address));
+            var local = net.MakeTimeWait(l);
+            var filter = new TcpTableFilter { LocalPorts = new[] { local.Port } };
+            var rows = Poll.Until(() => TcpTable.ReadTimeWait(filter, source, null).ToList(), r => r.Count > 0, Deadline);
+            var row = Assert.Single(rows);
+            Assert.Equal(address, row.LocalAddress);
+            Assert.Equal(((IPEndPoint)l.LocalEndPoint).Port, row.RemotePort);
+            Assert.False(row.IsEstimated);
+            Assert.InRange(row.RemainingSeconds, 55.0, 60.5);
+            Assert.Equal(source, row.Source);
+
+            // The same row through Read: TimeWait state, no owner, the timer as TimerRemaining.
+            var entry = Assert.Single(Read(source, new TcpTableFilter { LocalPorts = new[] { local.Port }, ResolveAllOwners = true }));
+            Assert.Equal(TcpState.TimeWait, entry.State);
+            Assert.Null(entry.OwningProcess);
+            Assert.NotNull(entry.TimerRemaining);
+            Assert.Equal(0, entry.Inode);
+        }
+
+        [LinuxFact]
+        public void TimeWaitRemainingAgreesWithSsWithinOneSecond()
+        {
+            using var net = new LoopbackSockets();
+            var l = net.Listen(IPAddress.Loopback);
+            var local = net.MakeTimeWait(l);
+            var filter = new TcpTableFilter { LocalPorts = new[] { local.Port } };
+            var ours = Poll.Until(() => TcpTable.ReadTimeWait(filter).ToList(), r => r.Count > 0, Deadline);
+            double oursSeconds = Assert.Single(ours).RemainingSeconds;
+
+            string output = RunSs($"-tano state time-wait sport = :{local.Port}");
+            // ss prints e.g. "timer:(timewait,59sec,0)"; it rounds down to whole seconds (and prints
+            // ms below 1 s), so ours (read just before) is within [ss, ss + 1 s + the read gap].
+            var m = Regex.Match(output, @"timer:\(timewait,(?:(\d+)min)?(\d+)(sec|ms),");
+            Assert.True(m.Success, "ss output had no timewait timer: " + output);
+            double ss = (m.Groups[1].Success ? int.Parse(m.Groups[1].Value) * 60 : 0) + int.Parse(m.Groups[2].Value) / (m.Groups[3].Value == "ms" ? 1000.0 : 1.0);
+            Assert.InRange(oursSeconds - ss, -0.2, 1.2);
+        }
+
+        static string RunSs(string args)
+        {
+            var psi = new ProcessStartInfo("ss", args) { RedirectStandardOutput = true, UseShellExecute = false };
+            using var p = Process.Start(psi);
+            string o = p.StandardOutput.ReadToEnd();
+            Assert.True(p.WaitForExit(10000), "ss did not finish");
+            return o;
+        }
+
+        [LinuxTheory]
+        [InlineData(TcpTableSource.Netlink)]
+        [InlineData(TcpTableSource.ProcNet)]
+        public void FiltersReturnExactlyTheMatchingRows(TcpTableSource source)
+        {
+            using var net = new LoopbackSockets();
+            var l4 = net.Listen(IPAddress.Loopback);
+            var l6 = net.Listen(IPAddress.IPv6Loopback);
+            var (c4, _) = net.Connect(l4);
+            var (c6, _) = net.Connect(l6);
+            var (c4b, _) = net.Connect(l4);
+            net.MakeTimeWait(l4);
+            int p4 = ((IPEndPoint)l4.LocalEndPoint).Port, p6 = ((IPEndPoint)l6.LocalEndPoint).Port;
+            int cp4 = ((IPEndPoint)c4.LocalEndPoint).Port;
+
+            var filters = new[]
+            {
+                new TcpTableFilter { LocalPorts = new[] { p4 } },
+                new TcpTableFilter { LocalPorts = new[] { p4, p6, cp4 } },
+                new TcpTableFilter { RemotePorts = new[] { p4 } },
+                new TcpTableFilter { LocalPorts = new[] { cp4 }, RemotePorts = new[] { p4 } },
+                new TcpTableFilter { RemotePorts = new[] { p4, p6 }, States = new[] { TcpState.Established } },
+                new TcpTableFilter { States = new[] { TcpState.Listen } },
+                new TcpTableFilter { States = new[] { TcpState.TimeWait, TcpState.Established }, RemotePorts = new[] { p4 } },
+                new TcpTableFilter { LocalAddresses = new[] { "::1" }, LocalPorts = new[] { p6 } },
+                new TcpTableFilter { RemoteAddresses = new[] { "0:0:0:0:0:0:0:1" } },
+                new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, RemotePorts = new[] { p4 } },
+                new TcpTableFilter { LocalPorts = new[] { 0 } }, // nothing binds port 0 except unbound sockets
+            };
+            foreach (var f in filters)
+            {
+                // The table moves (other tests run in parallel); compare on our own ports only, read twice
+                // around the filtered read and accept rows present in both unfiltered reads.
+                var before = Read(source).Where(r => Ours(r, p4, p6)).Select(Key).ToHashSet();
+                var filtered = Read(source, f).Where(r => Ours(r, p4, p6)).Select(Key).ToHashSet();
+                var after = Read(source).Where(r => Ours(r, p4, p6)).Select(Key).ToHashSet();
+                var expectedStable = before.Intersect(after).Where(k => MatchesInTest(k, f)).ToHashSet();
+                var expectedAny = before.Union(after).Where(k => MatchesInTest(k, f)).ToHashSet();
+                Assert.True(expectedStable.IsSubsetOf(filtered), $"missing rows for filter {Describe(f)}: {string.Join(", ", expectedStable.Except(filtered))}");
+                Assert.True(filtered.IsSubsetOf(expectedAny), $"extra rows for filter {Describe(f)}: {string.Join(", ", filtered.Except(expectedAny))}");
+            }
+        }
+
+        static bool Ours(TcpTableEntry r, int p4, int p6) => r.LocalPort == p4 || r.LocalPort == p6 || r.RemotePort == p4 || r.RemotePort == p6;
+
+        static bool MatchesInTest(string key, TcpTableFilter f)
+        {
+            var p = key.Split('|');
+            string la = p[0], ra = p[2];
+            int lp = int.Parse(p[1]), rp = int.Parse(p[3]);
+            var st = Enum.Parse<TcpState>(p[4]);
+            static string Canon(string s) => IPAddress.Parse(s).ToString();
+            return (f.States == null || f.States.Contains(st))
+                && (f.LocalPorts == null || f.LocalPorts.Contains(lp))
+                && (f.RemotePorts == null || f.RemotePorts.Contains(rp))
+                && (f.LocalAddresses == null || f.LocalAddresses.Select(Canon).Contains(la))
+                && (f.RemoteAddresses == null || f.RemoteAddresses.Select(Canon).Contains(ra));
+        }
+
+        static string Describe(TcpTableFilter f) =>
+            $"states={string.Join(",", f.States ?? new TcpState[0])} lp={string.Join(",", f.LocalPorts ?? new int[0])} rp={string.Join(",", f.RemotePorts ?? new int[0])} la={string.Join(",", f.LocalAddresses ?? new string[0])} ra={string.Join(",", f.RemoteAddresses ?? new string[0])}";
+
+        [LinuxFact]
+        public void NetlinkAndProcNetAgreeOnOurSockets()
+        {
+            using var net = new LoopbackSockets();
+            var l4 = net.Listen(IPAddress.Loopback);
+            var l6 = net.Listen(IPAddress.IPv6Loopback);
+            net.Connect(l4);
+            net.Connect(l6);
+            net.MakeTimeWait(l4);
+            net.MakeTimeWait(l6);
+            int p4 = ((IPEndPoint)l4.LocalEndPoint).Port, p6 = ((IPEndPoint)l6.LocalEndPoint).Port;
+            var filter = new TcpTableFilter { LocalPorts = null };
+            HashSet<string> Set(TcpTableSource s) => Read(s).Where(r => Ours(r, p4, p6)).Select(Key).ToHashSet();
+            var a = Poll.Until(() => (Set(TcpTableSource.Netlink), Set(TcpTableSource.ProcNet)), t => t.Item1.SetEquals(t.Item2), Deadline);
+            Assert.Equal(a.Item1.OrderBy(x => x), a.Item2.OrderBy(x => x));
+            Assert.Equal(2 + 4 + 2, a.Item1.Count); // 2 listeners, 2 established pairs, 2 TIME_WAIT
+        }
+
+        [LinuxTheory]
+        [InlineData(TcpTableSource.Netlink)]
+        [InlineData(TcpTableSource.ProcNet)]
+        public void ListenRowsOfThisProcessCarryItsPidAndName(TcpTableSource source)
+        {
+            using var net = new LoopbackSockets();
+            var l = net.Listen(IPAddress.Loopback);
+            int port = ((IPEndPoint)l.LocalEndPoint).Port;
+            var (c, _) = net.Connect(l);
+            var rows = Read(source, new TcpTableFilter { LocalPorts = new[] { port } });
+            var listen = Assert.Single(rows, r => r.State == TcpState.Listen);
+            Assert.Equal(Environment.ProcessId, listen.OwningProcess);
+            Assert.Equal(Process.GetCurrentProcess().ProcessName.Substring(0, Math.Min(15, Process.GetCurrentProcess().ProcessName.Length)), listen.ProcessName);
+            Assert.True(listen.Inode > 0);
+            // By default only Listen rows are resolved (the /proc/*/fd walk is costly).
+            Assert.All(rows.Where(r => r.State != TcpState.Listen), r => Assert.Null(r.OwningProcess));
+
+            // With OwningProcesses every row is resolved and filtered by PID.
+            var mine = Read(source, new TcpTableFilter { LocalPorts = new[] { port, ((IPEndPoint)c.LocalEndPoint).Port }, OwningProcesses = new[] { Environment.ProcessId } });
+            Assert.Equal(3, mine.Count);
+            Assert.All(mine, r => Assert.Equal(Environment.ProcessId, r.OwningProcess));
+            Assert.Empty(Read(source, new TcpTableFilter { LocalPorts = new[] { port }, OwningProcesses = new[] { -5 } }));
+        }
+
+        [LinuxFact]
+        public void ANamedSourceOfAnotherOsIsPlatformNotSupported()
+        {
+            var ex = Assert.Throws<TcpCloseException>(() => TcpTable.Read(new TcpTableFilter(), TcpTableSource.WindowsTcpTable));
+            Assert.Equal(ErrorIds.PlatformNotSupported, ex.ErrorId);
+            Assert.Equal(TcpErrorCategory.NotImplemented, ex.Category);
+        }
+
+        [Fact]
+        public void BadFilterValuesAreInvalidArguments()
+        {
+            var a = Assert.Throws<TcpCloseException>(() => TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "not-an-ip" } }));
+            Assert.Equal(ErrorIds.InvalidAddress, a.ErrorId);
+            Assert.Equal(TcpErrorCategory.InvalidArgument, a.Category);
+            var p = Assert.Throws<TcpCloseException>(() => TcpTable.Read(new TcpTableFilter { RemotePorts = new[] { 70000 } }));
+            Assert.Equal(ErrorIds.InvalidPort, p.ErrorId);
+        }
+
+        [UnixFact]
+        public void IPGlobalPropertiesSourceFindsOurListener()
+        {
+            using var net = new LoopbackSockets();
+            var l = net.Listen(IPAddress.Loopback);
+            int port = ((IPEndPoint)l.LocalEndPoint).Port;
+            var rows = Read(TcpTableSource.IPGlobalProperties, new TcpTableFilter { LocalPorts = new[] { port } });
+            var row = Assert.Single(rows, r => r.State == TcpState.Listen);
+            Assert.Equal("127.0.0.1", row.LocalAddress);
+            Assert.Null(row.OwningProcess);
+        }
+    }
+}
