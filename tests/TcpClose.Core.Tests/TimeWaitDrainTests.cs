@@ -30,6 +30,15 @@ namespace TcpClose.Tests
             Assert.All(reports, p => Assert.Equal(1, p.RowsLeft));
             Assert.All(reports, p => Assert.InRange(p.LongestRemaining.TotalSeconds, 50, 60.5));
             Assert.True(reports.Last().Elapsed >= reports.First().Elapsed);
+
+            // The error Wait-TcpTimeWait writes then: the rows as target, the ports and the time left named.
+            TcpCloseException error = TimeWaitDrain.Remains(left, new[] { local.Port, local.Port }, TimeSpan.FromSeconds(0.6));
+            Assert.Equal(ErrorIds.TimeWaitRemains, error.ErrorId);
+            Assert.Equal(TcpErrorCategory.OperationTimeout, error.Category);
+            Assert.Equal(left, Assert.IsType<TimeWaitEntry[]>(error.Target));
+            Assert.Contains($"1 TIME_WAIT row(s) still on port(s) {local.Port} after 0.6 s", error.Message);
+            Assert.Contains(" s left.", error.Message);
+            Assert.DoesNotContain("estimated", error.Message);
         }
 
         [LinuxFact]

@@ -77,6 +77,27 @@ namespace TcpClose
         }
 
         /// <summary>The longest pause between two reads of the table.</summary>
+        /// <summary>
+        /// The TimeWaitRemains error for a wait that ran out: how many rows are left on which ports,
+        /// the longest time left, and what to do. The rows are the target.
+        /// </summary>
+        public static TcpCloseException Remains(IReadOnlyList<TimeWaitEntry> left, IEnumerable<int> ports, TimeSpan timeout)
+        {
+            TimeSpan longest = TimeSpan.Zero;
+            foreach (var r in left)
+                if (r.Remaining > longest)
+                    longest = r.Remaining;
+            var portList = new SortedSet<int>(ports);
+            bool estimated = false;
+            foreach (var r in left)
+                estimated |= r.IsEstimated;
+            return new TcpCloseException(ErrorIds.TimeWaitRemains, TcpErrorCategory.OperationTimeout,
+                $"{left.Count} TIME_WAIT row(s) still on port(s) {string.Join(", ", portList)} after {timeout.TotalSeconds:0.###} s; " +
+                $"the longest has {Math.Ceiling(longest.TotalSeconds):0} s left{(estimated ? " (estimated)" : "")}. " +
+                "Wait longer (-Timeout), or restart the service with -ReuseAddress on both the old and the new listener.",
+                left is TimeWaitEntry[] array ? array : new List<TimeWaitEntry>(left).ToArray());
+        }
+
         internal static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     }
 }

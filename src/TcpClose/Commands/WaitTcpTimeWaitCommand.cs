@@ -72,10 +72,7 @@ namespace TcpClose.Commands
                 return;
             }
 
-            WriteTcpError(new TcpCloseException(ErrorIds.TimeWaitRemains, TcpErrorCategory.OperationTimeout,
-                $"{left.Count} TIME_WAIT row(s) still on port(s) {string.Join(", ", _ports.Distinct())} after {Timeout} s; " +
-                $"the longest has {left.Max(r => r.RemainingSeconds):0} s left. Wait longer (-Timeout) or bind with -ReuseAddress.",
-                left.ToArray()));
+            WriteTcpError(TimeWaitDrain.Remains(left, _ports, ToTimeout(Timeout)));
             WriteObject(left, enumerateCollection: true);
         }
 
