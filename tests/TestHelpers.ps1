@@ -1,6 +1,16 @@
-# Shared helpers for the TcpClose Pester suite. Dot-sourced from each *.Tests.ps1 in BeforeAll,
-# after the module is imported. Every wait here is bounded; nothing sleeps for a fixed time where
-# a condition can be polled.
+# Shared set-up for the TcpClose Pester suite, dot-sourced from each *.Tests.ps1 in BeforeAll:
+# imports the module under test, then defines the helpers. Every wait here is bounded; nothing
+# sleeps for a fixed time where a condition can be polled.
+
+# The module under test: the one build.ps1 -Test staged (it passes the path), else the staged
+# copy of the manifest's version under out/.
+$modulePath = $env:TCPCLOSE_MODULE_PATH
+if (-not $modulePath) {
+    $repoRoot = Split-Path -Parent $PSScriptRoot
+    $version = (Import-PowerShellDataFile -Path (Join-Path $repoRoot 'TcpClose.psd1')).ModuleVersion
+    $modulePath = Join-Path $repoRoot "out/TcpClose/$version/TcpClose.psd1"
+}
+Import-Module $modulePath -Force
 
 # Platform flags for use inside It blocks. ($IsLinux and friends do not exist in Windows
 # PowerShell 5.1; read them without failing there. -Skip: values are computed separately in each

@@ -1,10 +1,5 @@
 BeforeAll {
-    $modulePath = if ($env:TCPCLOSE_MODULE_PATH) { $env:TCPCLOSE_MODULE_PATH } else {
-        $repoRoot = Split-Path -Parent $PSScriptRoot
-        $version = (Import-PowerShellDataFile -Path (Join-Path $repoRoot 'TcpClose.psd1')).ModuleVersion
-        Join-Path $repoRoot "out/TcpClose/$version/TcpClose.psd1"
-    }
-    Import-Module $modulePath -Force
+    # Imports the module under test (the staged one, or $env:TCPCLOSE_MODULE_PATH) and the helpers.
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 }
 AfterAll { Remove-Module TcpClose -ErrorAction SilentlyContinue }
