@@ -238,6 +238,16 @@ namespace TcpClose.Tests
 
             Assert.Empty(Raw(new[] { p1 }, new[] { p2 }));
             Assert.Empty(Raw(new[] { 70000 }, null)); // out of range: the always-reject program
+
+            // One port per side through the request's sockid instead of bytecode.
+            var bySockid = NetlinkTcpReader.Read(LinuxTcpStates.AllDumpStates, p1, 0, null, w).ToList();
+            Assert.Equal(2, bySockid.Count);
+            Assert.All(bySockid, r => Assert.Equal(p1, r.LocalPort));
+            var byDport = NetlinkTcpReader.Read(LinuxTcpStates.AllDumpStates, 0, p3, null, w).ToList();
+            Assert.All(byDport, r => Assert.Equal(p3, r.RemotePort));
+            Assert.Single(byDport);
+            var mixed = NetlinkTcpReader.Read(LinuxTcpStates.AllDumpStates, cp1, 0, InetDiagRequest.BuildPortBytecode(null, new[] { p1, p2 }), w).ToList();
+            Assert.Equal(cp1, Assert.Single(mixed).LocalPort);
             Assert.Equal(0, w.Count);
         }
 

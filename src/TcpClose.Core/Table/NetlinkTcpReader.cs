@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using TcpClose.Native;
 
@@ -16,13 +17,41 @@ namespace TcpClose
         /// socket cannot be opened or the first dump is refused, before any row is returned; a failure
         /// later is a TcpCloseException(TcpTableUnavailable).
         /// </summary>
-        internal static IEnumerable<RawTcpRow> Read(uint states, byte[] portBytecode, TcpTableWarnings warnings)
+        internal static IEnumerable<RawTcpRow> Read(uint states, byte[] portBytecode, TcpTableWarnings warnings) =>
+            Read(states, 0, 0, portBytecode, warnings);
+
+        /// <summary>As above, with a single local/remote port (0 = any) passed in the request's sockid.</summary>
+        /// <remarks>
+        /// One socket per family. The kernel fills the first reply datagram inside sendto() (netlink_dump_start),
+        /// and for a selective query that is the whole walk of the established hash; so on a multi-core
+        /// machine the AF_INET6 request is sent from a second thread while the AF_INET rows stream here.
+        /// Memory stays bounded: the kernel stops at one datagram until we recv.
+        /// </remarks>
+        internal static IEnumerable<RawTcpRow> Read(uint states, int sport, int dport, byte[] portBytecode, TcpTableWarnings warnings)
         {
             if (states == 0)
                 yield break;
-            int fd = LinuxNetlink.Open();
-            if (fd < 0)
-                throw new TcpSourceRefusedException($"netlink NETLINK_SOCK_DIAG socket refused (errno {-fd})", -fd);
+            int fd4 = LinuxNetlink.Open();
+            if (fd4 < 0)
+                throw new TcpSourceRefusedException($"netlink NETLINK_SOCK_DIAG socket refused (errno {-fd4})", -fd4);
+            int fd6 = LinuxNetlink.Open();
+            if (fd6 < 0)
+            {
+                LinuxNetlink.close(fd4);
+                throw new TcpSourceRefusedException($"netlink NETLINK_SOCK_DIAG socket refused (errno {-fd6})", -fd6);
+            }
+            uint seq4 = NextSeq(), seq6 = NextSeq();
+            byte[] req6 = InetDiagRequest.Build(LinuxNetlink.AF_INET6, states, sport, dport, portBytecode, seq6);
+            // A dedicated thread, not the pool: the reader blocks on it, and a starved pool (test
+            // runners, busy hosts) would turn that block into seconds. Only for port-filtered reads,
+            // where the kernel's walk is the whole cost; a full read is bound by parsing here.
+            int err6 = 0;
+            System.Threading.Thread send6 = null;
+            if (Environment.ProcessorCount > 1 && (sport != 0 || dport != 0 || portBytecode != null))
+            {
+                send6 = new System.Threading.Thread(() => err6 = LinuxNetlink.Send(fd6, req6)) { IsBackground = true, Name = "inet_diag AF_INET6 request" };
+                send6.Start();
+            }
             try
             {
                 var buffer = new byte[BufferSize];
@@ -30,10 +59,21 @@ namespace TcpClose
                 bool any = false;
                 foreach (byte family in new[] { LinuxNetlink.AF_INET, LinuxNetlink.AF_INET6 })
                 {
-                    uint seq = (uint)System.Threading.Interlocked.Increment(ref s_seq);
-                    if (seq == 0)
-                        seq = (uint)System.Threading.Interlocked.Increment(ref s_seq);
-                    int err = LinuxNetlink.Send(fd, InetDiagRequest.Build(family, states, portBytecode, seq));
+                    int fd = family == LinuxNetlink.AF_INET ? fd4 : fd6;
+                    uint seq = family == LinuxNetlink.AF_INET ? seq4 : seq6;
+                    int err;
+                    if (family == LinuxNetlink.AF_INET)
+                        err = LinuxNetlink.Send(fd, InetDiagRequest.Build(family, states, sport, dport, portBytecode, seq));
+                    else
+                    {
+                        if (send6 != null)
+                        {
+                            send6.Join();
+                            err = err6;
+                        }
+                        else
+                            err = LinuxNetlink.Send(fd, req6);
+                    }
                     if (err != 0)
                         Fail(any, $"netlink sendto failed (errno {err})", err);
                     cursor.ExpectedSeq = seq;
@@ -82,8 +122,17 @@ namespace TcpClose
             }
             finally
             {
-                LinuxNetlink.close(fd);
+                // The pool thread may still be in sendto on fd6: closing under it could hit a reused fd.
+                send6?.Join();
+                LinuxNetlink.close(fd4);
+                LinuxNetlink.close(fd6);
             }
+        }
+
+        static uint NextSeq()
+        {
+            uint seq = (uint)System.Threading.Interlocked.Increment(ref s_seq);
+            return seq != 0 ? seq : (uint)System.Threading.Interlocked.Increment(ref s_seq);
         }
 
         static void Fail(bool rowsReturned, string message, int errno)

@@ -215,8 +215,12 @@ namespace TcpClose
             switch (source)
             {
                 case TcpTableSource.Netlink:
-                    return NetlinkTcpReader.Read(LinuxTcpStates.ToMask(q.States),
-                        InetDiagRequest.BuildPortBytecode(q.LocalPorts, q.RemotePorts), warnings);
+                {
+                    // One port on a side goes into the request's sockid (checked before bytecode); more need bytecode.
+                    int sport = SinglePort(q.LocalPorts), dport = SinglePort(q.RemotePorts);
+                    return NetlinkTcpReader.Read(LinuxTcpStates.ToMask(q.States), sport, dport,
+                        InetDiagRequest.BuildPortBytecode(sport > 0 ? null : q.LocalPorts, dport > 0 ? null : q.RemotePorts), warnings);
+                }
                 case TcpTableSource.ProcNet:
                     return ProcNetRows(warnings);
                 case TcpTableSource.WindowsTcpTable:
@@ -224,6 +228,18 @@ namespace TcpClose
                 default:
                     return GlobalPropertiesRows();
             }
+        }
+
+        /// <summary>The port when the list holds exactly one distinct non-zero port (0 in sockid means any), else 0.</summary>
+        static int SinglePort(IReadOnlyList<int> ports)
+        {
+            if (ports == null || ports.Count == 0)
+                return 0;
+            int p = ports[0];
+            for (int i = 1; i < ports.Count; i++)
+                if (ports[i] != p)
+                    return 0;
+            return p;
         }
 
         static IEnumerable<RawTcpRow> ProcNetRows(TcpTableWarnings warnings)
