@@ -43,6 +43,10 @@ namespace TcpClose.Tests
             Assert.Contains(rows, r => r.State == TcpState.Established && r.LocalAddress == address && r.LocalPort == cport
                                        && r.RemoteAddress == address && r.RemotePort == port);
             Assert.Contains(rows, r => r.State == TcpState.Established && r.LocalPort == port && r.RemotePort == cport);
+            // Other processes' TIME_WAIT rows may share the ephemeral port number; keep to our 4-tuples.
+            rows = rows.Where(r => r.LocalPort == port && (r.State == TcpState.Listen || r.RemotePort == cport)
+                                   || r.LocalPort == cport && r.RemotePort == port).ToList();
+            Assert.Equal(3, rows.Count);
             Assert.All(rows, r => Assert.Equal(source, r.Source));
             Assert.All(rows, r => Assert.Equal(ip.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4", r.AddressFamily));
         }
@@ -86,7 +90,9 @@ namespace TcpClose.Tests
             using var net = new LoopbackSockets();
             var l = net.Listen(IPAddress.Parse(address));
             var local = net.MakeTimeWait(l);
-            var filter = new TcpTableFilter { LocalPorts = new[] { local.Port } };
+            int lport = ((IPEndPoint)l.LocalEndPoint).Port;
+            // Both ports: on a busy machine other TIME_WAIT rows may share our ephemeral port number.
+            var filter = new TcpTableFilter { LocalPorts = new[] { local.Port }, RemotePorts = new[] { lport } };
             var rows = Poll.Until(() => TcpTable.ReadTimeWait(filter, source, null).ToList(), r => r.Count > 0, Deadline);
             var row = Assert.Single(rows);
             Assert.Equal(address, row.LocalAddress);
@@ -96,7 +102,7 @@ namespace TcpClose.Tests
             Assert.Equal(source, row.Source);
 
             // The same row through Read: TimeWait state, no owner, the timer as TimerRemaining.
-            var entry = Assert.Single(Read(source, new TcpTableFilter { LocalPorts = new[] { local.Port }, ResolveAllOwners = true }));
+            var entry = Assert.Single(Read(source, new TcpTableFilter { LocalPorts = new[] { local.Port }, RemotePorts = new[] { lport }, ResolveAllOwners = true }));
             Assert.Equal(TcpState.TimeWait, entry.State);
             Assert.Null(entry.OwningProcess);
             Assert.NotNull(entry.TimerRemaining);
@@ -109,11 +115,12 @@ namespace TcpClose.Tests
             using var net = new LoopbackSockets();
             var l = net.Listen(IPAddress.Loopback);
             var local = net.MakeTimeWait(l);
-            var filter = new TcpTableFilter { LocalPorts = new[] { local.Port } };
+            int lport = ((IPEndPoint)l.LocalEndPoint).Port;
+            var filter = new TcpTableFilter { LocalPorts = new[] { local.Port }, RemotePorts = new[] { lport } };
             var ours = Poll.Until(() => TcpTable.ReadTimeWait(filter).ToList(), r => r.Count > 0, Deadline);
             double oursSeconds = Assert.Single(ours).RemainingSeconds;
 
-            string output = RunSs($"-tano state time-wait sport = :{local.Port}");
+            string output = RunSs($"-tano state time-wait sport = :{local.Port} and dport = :{lport}");
             // ss prints e.g. "timer:(timewait,59sec,0)"; it rounds down to whole seconds (and prints
             // ms below 1 s), so ours (read just before) is within [ss, ss + 1 s + the read gap].
             var m = Regex.Match(output, @"timer:\(timewait,(?:(\d+)min)?(\d+)(sec|ms),");
@@ -142,9 +149,10 @@ namespace TcpClose.Tests
             var (c4, _) = net.Connect(l4);
             var (c6, _) = net.Connect(l6);
             var (c4b, _) = net.Connect(l4);
-            net.MakeTimeWait(l4);
+            var tw = net.MakeTimeWait(l4);
             int p4 = ((IPEndPoint)l4.LocalEndPoint).Port, p6 = ((IPEndPoint)l6.LocalEndPoint).Port;
             int cp4 = ((IPEndPoint)c4.LocalEndPoint).Port;
+            var clients = new HashSet<int> { cp4, ((IPEndPoint)c6.LocalEndPoint).Port, ((IPEndPoint)c4b.LocalEndPoint).Port, tw.Port };
 
             var filters = new[]
             {
@@ -164,9 +172,9 @@ namespace TcpClose.Tests
             {
                 // The table moves (other tests run in parallel); compare on our own ports only, read twice
                 // around the filtered read and accept rows present in both unfiltered reads.
-                var before = Read(source).Where(r => Ours(r, p4, p6)).Select(Key).ToHashSet();
-                var filtered = Read(source, f).Where(r => Ours(r, p4, p6)).Select(Key).ToHashSet();
-                var after = Read(source).Where(r => Ours(r, p4, p6)).Select(Key).ToHashSet();
+                var before = Read(source).Where(r => Ours(r, p4, p6, clients)).Select(Key).ToHashSet();
+                var filtered = Read(source, f).Where(r => Ours(r, p4, p6, clients)).Select(Key).ToHashSet();
+                var after = Read(source).Where(r => Ours(r, p4, p6, clients)).Select(Key).ToHashSet();
                 var expectedStable = before.Intersect(after).Where(k => MatchesInTest(k, f)).ToHashSet();
                 var expectedAny = before.Union(after).Where(k => MatchesInTest(k, f)).ToHashSet();
                 Assert.True(expectedStable.IsSubsetOf(filtered), $"missing rows for filter {Describe(f)}: {string.Join(", ", expectedStable.Except(filtered))}");
@@ -174,7 +182,12 @@ namespace TcpClose.Tests
             }
         }
 
-        static bool Ours(TcpTableEntry r, int p4, int p6) => r.LocalPort == p4 || r.LocalPort == p6 || r.RemotePort == p4 || r.RemotePort == p6;
+        /// <summary>Rows of the test's own sockets: listeners, client sides (remote = a listener port), and server
+        /// sides (local = a listener port, remote = one of our client ports). Other TIME_WAIT rows on a busy
+        /// machine may reuse our port numbers, so a bare port match is not enough.</summary>
+        static bool Ours(TcpTableEntry r, int p4, int p6, HashSet<int> clientPorts) =>
+            r.RemotePort == p4 || r.RemotePort == p6
+            || (r.LocalPort == p4 || r.LocalPort == p6) && (r.State == TcpState.Listen || clientPorts.Contains(r.RemotePort));
 
         static bool MatchesInTest(string key, TcpTableFilter f)
         {
@@ -199,13 +212,13 @@ namespace TcpClose.Tests
             using var net = new LoopbackSockets();
             var l4 = net.Listen(IPAddress.Loopback);
             var l6 = net.Listen(IPAddress.IPv6Loopback);
-            net.Connect(l4);
-            net.Connect(l6);
-            net.MakeTimeWait(l4);
-            net.MakeTimeWait(l6);
+            var (a4, _) = net.Connect(l4);
+            var (a6, _) = net.Connect(l6);
+            var t4 = net.MakeTimeWait(l4);
+            var t6 = net.MakeTimeWait(l6);
             int p4 = ((IPEndPoint)l4.LocalEndPoint).Port, p6 = ((IPEndPoint)l6.LocalEndPoint).Port;
-            var filter = new TcpTableFilter { LocalPorts = null };
-            HashSet<string> Set(TcpTableSource s) => Read(s).Where(r => Ours(r, p4, p6)).Select(Key).ToHashSet();
+            var clients = new HashSet<int> { ((IPEndPoint)a4.LocalEndPoint).Port, ((IPEndPoint)a6.LocalEndPoint).Port, t4.Port, t6.Port };
+            HashSet<string> Set(TcpTableSource s) => Read(s).Where(r => Ours(r, p4, p6, clients)).Select(Key).ToHashSet();
             var a = Poll.Until(() => (Set(TcpTableSource.Netlink), Set(TcpTableSource.ProcNet)), t => t.Item1.SetEquals(t.Item2), Deadline);
             Assert.Equal(a.Item1.OrderBy(x => x), a.Item2.OrderBy(x => x));
             Assert.Equal(2 + 4 + 2, a.Item1.Count); // 2 listeners, 2 established pairs, 2 TIME_WAIT

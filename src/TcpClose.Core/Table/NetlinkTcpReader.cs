@@ -11,6 +11,7 @@ namespace TcpClose
         internal const int BufferSize = 64 * 1024;
 
         static int s_seq;
+        static byte[] s_spareBuffer;
 
         /// <summary>
         /// Rows for AF_INET then AF_INET6. Throws <see cref="TcpSourceRefusedException"/> when the
@@ -52,9 +53,11 @@ namespace TcpClose
                 send6 = new System.Threading.Thread(() => err6 = LinuxNetlink.Send(fd6, req6)) { IsBackground = true, Name = "inet_diag AF_INET6 request" };
                 send6.Start();
             }
+            byte[] spare = null;
             try
             {
-                var buffer = new byte[BufferSize];
+                var buffer = System.Threading.Interlocked.Exchange(ref s_spareBuffer, null) ?? new byte[BufferSize];
+                spare = buffer;
                 var cursor = new InetDiagResponse();
                 bool any = false;
                 foreach (byte family in new[] { LinuxNetlink.AF_INET, LinuxNetlink.AF_INET6 })
@@ -124,6 +127,8 @@ namespace TcpClose
             {
                 // The pool thread may still be in sendto on fd6: closing under it could hit a reused fd.
                 send6?.Join();
+                if (spare != null)
+                    s_spareBuffer = spare; // one buffer kept for the next read: polling (Wait-TcpTimeWait) allocates nothing big
                 LinuxNetlink.close(fd4);
                 LinuxNetlink.close(fd6);
             }
