@@ -248,6 +248,27 @@ namespace TcpClose.Tests
             Assert.Empty(Read(source, new TcpTableFilter { LocalPorts = new[] { port }, OwningProcesses = new[] { -5 } }));
         }
 
+        [LinuxTheory]
+        [InlineData(TcpTableSource.Netlink)]
+        [InlineData(TcpTableSource.ProcNet)]
+        public void StoppingEarlyLeaksNoFileDescriptors(TcpTableSource source)
+        {
+            using var net = new LoopbackSockets();
+            var l = net.Listen(IPAddress.Loopback);
+            net.Connect(l);
+            int port = ((IPEndPoint)l.LocalEndPoint).Port;
+            int Fds() => System.IO.Directory.GetFileSystemEntries("/proc/self/fd").Length;
+            TcpTable.Read(new TcpTableFilter(), source).First(); // warm up (thread pool, JIT)
+            int before = Fds();
+            for (int i = 0; i < 200; i++)
+            {
+                Assert.NotNull(TcpTable.Read(new TcpTableFilter(), source).First());
+                Assert.NotEmpty(TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port } }, source).Take(1).ToList());
+            }
+            // Other tests open sockets in parallel; 400 leaked reads would show far above that noise.
+            Assert.InRange(Fds() - before, -100, 100);
+        }
+
         [LinuxFact]
         public void ANamedSourceOfAnotherOsIsPlatformNotSupported()
         {

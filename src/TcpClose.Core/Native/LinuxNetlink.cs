@@ -7,6 +7,18 @@ namespace TcpClose.Native
     /// The libc calls and kernel constants for a NETLINK_SOCK_DIAG socket (what ss uses to read the
     /// TCP table). Layouts are those of include/uapi/linux/netlink.h, sock_diag.h and inet_diag.h.
     /// </summary>
+    /// <summary>A netlink socket fd, closed by the finalizer if a reader is abandoned without Dispose.</summary>
+    internal sealed class NetlinkSocketHandle : SafeHandle
+    {
+        internal NetlinkSocketHandle(int fd) : base(new IntPtr(-1), true) => SetHandle(new IntPtr(fd));
+
+        public override bool IsInvalid => handle.ToInt64() < 0;
+
+        internal int Fd => (int)handle.ToInt64();
+
+        protected override bool ReleaseHandle() => LinuxNetlink.close(Fd) == 0;
+    }
+
     internal static class LinuxNetlink
     {
         internal const int AF_NETLINK = 16;

@@ -32,15 +32,18 @@ namespace TcpClose
         {
             if (states == 0)
                 yield break;
-            int fd4 = LinuxNetlink.Open();
-            if (fd4 < 0)
-                throw new TcpSourceRefusedException($"netlink NETLINK_SOCK_DIAG socket refused (errno {-fd4})", -fd4);
-            int fd6 = LinuxNetlink.Open();
-            if (fd6 < 0)
+            var sock4 = OpenSocket();
+            NetlinkSocketHandle sock6;
+            try
             {
-                LinuxNetlink.close(fd4);
-                throw new TcpSourceRefusedException($"netlink NETLINK_SOCK_DIAG socket refused (errno {-fd6})", -fd6);
+                sock6 = OpenSocket();
             }
+            catch
+            {
+                sock4.Dispose();
+                throw;
+            }
+            int fd4 = sock4.Fd, fd6 = sock6.Fd;
             uint seq4 = NextSeq(), seq6 = NextSeq();
             byte[] req6 = InetDiagRequest.Build(LinuxNetlink.AF_INET6, states, sport, dport, portBytecode, seq6);
             // A dedicated thread, not the pool: the reader blocks on it, and a starved pool (test
@@ -125,13 +128,21 @@ namespace TcpClose
             }
             finally
             {
-                // The pool thread may still be in sendto on fd6: closing under it could hit a reused fd.
+                // The sending thread may still be in sendto on fd6: closing under it could hit a reused fd.
                 send6?.Join();
                 if (spare != null)
                     s_spareBuffer = spare; // one buffer kept for the next read: polling (Wait-TcpTimeWait) allocates nothing big
-                LinuxNetlink.close(fd4);
-                LinuxNetlink.close(fd6);
+                sock4.Dispose();
+                sock6.Dispose();
             }
+        }
+
+        static NetlinkSocketHandle OpenSocket()
+        {
+            int fd = LinuxNetlink.Open();
+            if (fd < 0)
+                throw new TcpSourceRefusedException($"netlink NETLINK_SOCK_DIAG socket refused (errno {-fd})", -fd);
+            return new NetlinkSocketHandle(fd);
         }
 
         static uint NextSeq()
