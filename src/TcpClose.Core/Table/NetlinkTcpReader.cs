@@ -155,7 +155,7 @@ namespace TcpClose
         {
             if (!rowsReturned)
                 throw new TcpSourceRefusedException(message, errno);
-            throw new TcpCloseException(ErrorIds.TcpTableUnavailable, TcpErrorCategory.ReadError,
+            throw new TcpCloseException(ErrorIds.TcpTableUnavailable, TcpErrorCategory.ResourceUnavailable,
                 "Reading the TCP table through netlink failed part way: " + message, TcpTableSource.Netlink);
         }
     }
