@@ -121,13 +121,36 @@ namespace TcpClose.Tests
             double oursSeconds = Assert.Single(ours).RemainingSeconds;
 
             string output = RunSs($"-tano state time-wait sport = :{local.Port} and dport = :{lport}");
-            // ss prints e.g. "timer:(timewait,59sec,0)"; it rounds down to whole seconds (and prints
-            // ms below 1 s), so ours (read just before) is within [ss, ss + 1 s + the read gap].
-            var m = Regex.Match(output, @"timer:\(timewait,(?:(\d+)min)?(\d+)(sec|ms),");
+            // ss prints e.g. "timer:(timewait,59sec,0)" (iproute2 print_ms_timer: "1min", "59sec",
+            // "9.512ms" = 9 s 512 ms, "512ms"); above 9 s it drops the milliseconds, i.e. it rounds down
+            // to whole seconds. Ours was read just before ss ran, so ours - ss lies in [0, 1 s + the gap
+            // between the two reads]; -0.2 allows for clock granularity (HZ) between the two reads.
+            var m = Regex.Match(output, @"timer:\(timewait,([^,]+),");
             Assert.True(m.Success, "ss output had no timewait timer: " + output);
-            double ss = (m.Groups[1].Success ? int.Parse(m.Groups[1].Value) * 60 : 0) + int.Parse(m.Groups[2].Value) / (m.Groups[3].Value == "ms" ? 1000.0 : 1.0);
+            double ss = ParseSsTimer(m.Groups[1].Value);
             Assert.InRange(oursSeconds - ss, -0.2, 1.2);
         }
+
+        /// <summary>Inverse of iproute2's print_ms_timer.</summary>
+        static double ParseSsTimer(string t)
+        {
+            var m = Regex.Match(t, @"^(?:(\d+)min)?(?:(\d+)sec)?(?:(\d+)\.)?(?:(\d+)ms)?$");
+            Assert.True(m.Success && t.Length > 0, "unexpected ss timer text: " + t);
+            double v = 0;
+            if (m.Groups[1].Success) v += int.Parse(m.Groups[1].Value) * 60;
+            if (m.Groups[2].Success) v += int.Parse(m.Groups[2].Value);
+            if (m.Groups[3].Success) v += int.Parse(m.Groups[3].Value);
+            if (m.Groups[4].Success) v += int.Parse(m.Groups[4].Value) / 1000.0;
+            return v;
+        }
+
+        [Theory]
+        [InlineData("1min", 60.0)]
+        [InlineData("59sec", 59.0)]
+        [InlineData("9.512ms", 9.512)]
+        [InlineData("512ms", 0.512)]
+        [InlineData("1min59sec", 119.0)]
+        public void SsTimerTextParses(string text, double seconds) => Assert.Equal(seconds, ParseSsTimer(text), 3);
 
         static string RunSs(string args)
         {

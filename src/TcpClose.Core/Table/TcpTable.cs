@@ -17,6 +17,11 @@ namespace TcpClose
     /// estimated). macOS and others: IPGlobalProperties (no PIDs, no timers: TIME_WAIT time estimated
     /// from first sight + 2*MSL, and a row that was already there is taken as fresh).
     /// Every filter is applied whatever the source, so the rows are exactly those that match.
+    /// Sockets bound to a port but idle (<see cref="TcpState.Bound"/>) are listed only when that state
+    /// is asked for, and only through netlink on Linux 6.9+ (the kernel walks its bind hash for them);
+    /// /proc/net/tcp and the other OS tables never list them.
+    /// Argument errors (InvalidAddress, InvalidPort, PlatformNotSupported for a named source) are
+    /// thrown by the call; TcpTableUnavailable is thrown while enumerating.
     /// </remarks>
     public static class TcpTable
     {
@@ -268,6 +273,13 @@ namespace TcpClose
             }
         }
 
+        /// <remarks>
+        /// What this source lacks (the macOS/BSD default): no PIDs or process names, no timers (TIME_WAIT
+        /// time is first-seen + 2*MSL, IsEstimated), no kernel-side filtering (the whole table is copied
+        /// into an array first, so memory grows with the table), and bugs of its own on some platforms
+        /// (dotnet/runtime#63099, dotnet/corefx#33257). macOS's net.inet.tcp.pcblist_n sysctl would give
+        /// more; it is not read here.
+        /// </remarks>
         static IEnumerable<RawTcpRow> GlobalPropertiesRows()
         {
             long twMs = s_linux ? 60000 : s_windows ? WindowsTcpTable.ReadTimedWaitDelaySeconds() * 1000L : MacTcp.ReadTimeWaitMs();
