@@ -30,6 +30,10 @@ namespace TcpClose.Native
         internal const ushort NLMSG_ERROR = 2;
         internal const ushort NLMSG_DONE = 3;
         internal const ushort SOCK_DIAG_BY_FAMILY = 20;
+        /// <summary>The pre-3.3 inet_diag request (struct inet_diag_req), still served by inet_diag_rcv_msg_compat.</summary>
+        internal const ushort TCPDIAG_GETSOCK = 18;
+        /// <summary>sizeof(struct inet_diag_req): family, src_len, dst_len, ext, sockid (48), u32 states, u32 dbs.</summary>
+        internal const int InetDiagReqV1Len = 60;
         internal const ushort NLM_F_REQUEST = 0x1;
         internal const ushort NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
 
@@ -81,6 +85,7 @@ namespace TcpClose.Native
         internal const int SO_RCVTIMEO = 20;
         internal const int EINTR = 4;
         internal const int EAGAIN = 11;
+        internal const int EIO = 5;
 
         /// <summary>Opens the diag socket; returns the fd or -errno.</summary>
         internal static unsafe int Open()

