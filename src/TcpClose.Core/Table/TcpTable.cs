@@ -126,12 +126,12 @@ namespace TcpClose
 
         static IEnumerable<TimeWaitEntry> TimeWaitEntries(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
         {
+            // No process holds a TIME_WAIT socket, so an OwningProcesses filter matches none.
+            if (q.FiltersPids)
+                yield break;
             var names = new AddressTextCache();
             foreach (var (src, row) in Rows(q, source, fallBack, warnings))
             {
-                // No process holds a TIME_WAIT socket, so an OwningProcesses filter matches none.
-                if (q.FiltersPids)
-                    continue;
                 DateTime now = DateTime.UtcNow;
                 long ms = row.TimerMs >= 0 ? row.TimerMs : 0;
                 yield return new TimeWaitEntry(names.Get(row.Local), row.LocalPort, names.Get(row.Remote), row.RemotePort,
