@@ -61,6 +61,42 @@ namespace TcpClose.Tests
         }
 
         [Fact]
+        public void FileReaderStreamsAcrossBufferBoundsAndSkipsBadLinesWithWarnings()
+        {
+            string path = Path.GetTempFileName();
+            try
+            {
+                var sb = new StringBuilder();
+                sb.Append(Header).Append('\n');
+                for (int i = 0; i < 2000; i++) // ~300 KB: several 64 KiB buffer refills, lines cut at the edges
+                    sb.Append(Listen4.Replace(":1F90", ":" + (1000 + i).ToString("X4"))).Append('\n');
+                sb.Append("garbage line\n");
+                sb.Append('x', 70000).Append('\n'); // longer than the buffer
+                sb.Append(TimeWait4); // no final newline
+                File.WriteAllText(path, sb.ToString());
+                var messages = new List<string>();
+                var w = new TcpTableWarnings(messages.Add);
+                var rows = Native.LinuxProcNet.ReadFile(path, w).ToList();
+                Assert.Equal(2001, rows.Count);
+                Assert.Equal(Enumerable.Range(1000, 2000), rows.Take(2000).Select(r => r.LocalPort));
+                Assert.Equal(TcpState.TimeWait, rows.Last().State);
+                Assert.Equal(2, w.Count);
+                Assert.Contains(messages, m => m.Contains("longer than 64 KiB"));
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+
+        [Fact]
+        public void AMissingTcp6FileIsAnEmptyTableButAMissingTcpFileIsRefused()
+        {
+            var w = new TcpTableWarnings(null);
+            Assert.Throws<TcpSourceRefusedException>(() => Native.LinuxProcNet.ReadFile("/nonexistent/proc/net/tcp", w).ToList());
+        }
+
+        [Fact]
         public void FuzzRandomAndTruncatedLinesNeverThrow()
         {
             var rnd = new Random(1123);
@@ -151,6 +187,33 @@ namespace TcpClose.Tests
             Assert.Equal(80, c.LocalPort);
             Assert.Equal(TcpState.Established, c.State);
             Assert.Equal(77, c.Pid);
+        }
+    }
+}
+
+namespace TcpClose.Tests
+{
+    public class LinuxTcpStateTests
+    {
+        [Fact]
+        public void StatesMapBothWays()
+        {
+            Assert.Equal(TcpState.TimeWait, LinuxTcpStates.ToTcpState(6));
+            Assert.Equal(TcpState.Listen, LinuxTcpStates.ToTcpState(10));
+            Assert.Equal(TcpState.SynReceived, LinuxTcpStates.ToTcpState(12)); // NEW_SYN_RECV request sockets
+            Assert.Equal(TcpState.Bound, LinuxTcpStates.ToTcpState(13));
+            Assert.Equal(TcpState.Unknown, LinuxTcpStates.ToTcpState(0));
+            Assert.Equal(TcpState.Unknown, LinuxTcpStates.ToTcpState(200));
+            Assert.Equal(1u << 6, LinuxTcpStates.ToMask(new[] { TcpState.TimeWait }));
+            Assert.Equal(1u << 3 | 1u << 12, LinuxTcpStates.ToMask(new[] { TcpState.SynReceived }));
+            Assert.Equal(1u << 13, LinuxTcpStates.ToMask(new[] { TcpState.Bound }));
+            Assert.Equal(0u, LinuxTcpStates.ToMask(new[] { TcpState.DeleteTcb }));
+            Assert.Equal(0x1FFEu, LinuxTcpStates.ToMask(null));
+            Assert.Equal(TcpState.Bound, LinuxTcpStates.ToTcpState(7)); // what the bound-inactive walk reports
+            Assert.Equal(0u, LinuxTcpStates.ToMask(new[] { TcpState.Closed }));
+            for (int s = 1; s <= 13; s++)
+                if (s != 7)
+                    Assert.Equal(s == 3 || s == 12 ? 1u << 3 | 1u << 12 : 1u << s, LinuxTcpStates.ToMask(new[] { LinuxTcpStates.ToTcpState(s) }));
         }
     }
 }

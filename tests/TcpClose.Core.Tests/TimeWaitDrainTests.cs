@@ -16,7 +16,8 @@ namespace TcpClose.Tests
             using var net = new LoopbackSockets();
             var l = net.Listen(IPAddress.Loopback);
             var local = net.MakeTimeWait(l);
-            var filter = new TcpTableFilter { LocalPorts = new[] { local.Port } };
+            // Both ports: other TIME_WAIT rows on a busy machine may share our ephemeral port number.
+            var filter = new TcpTableFilter { LocalPorts = new[] { local.Port }, RemotePorts = new[] { ((IPEndPoint)l.LocalEndPoint).Port } };
             Poll.Until(() => TcpTable.ReadTimeWait(filter).Count(), n => n > 0, TimeSpan.FromSeconds(5));
 
             var reports = new List<TimeWaitProgress>();

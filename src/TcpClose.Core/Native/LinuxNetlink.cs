@@ -7,6 +7,18 @@ namespace TcpClose.Native
     /// The libc calls and kernel constants for a NETLINK_SOCK_DIAG socket (what ss uses to read the
     /// TCP table). Layouts are those of include/uapi/linux/netlink.h, sock_diag.h and inet_diag.h.
     /// </summary>
+    /// <summary>A netlink socket fd, closed by the finalizer if a reader is abandoned without Dispose.</summary>
+    internal sealed class NetlinkSocketHandle : SafeHandle
+    {
+        internal NetlinkSocketHandle(int fd) : base(new IntPtr(-1), true) => SetHandle(new IntPtr(fd));
+
+        public override bool IsInvalid => handle.ToInt64() < 0;
+
+        internal int Fd => (int)handle.ToInt64();
+
+        protected override bool ReleaseHandle() => LinuxNetlink.close(Fd) == 0;
+    }
+
     internal static class LinuxNetlink
     {
         internal const int AF_NETLINK = 16;
@@ -18,6 +30,10 @@ namespace TcpClose.Native
         internal const ushort NLMSG_ERROR = 2;
         internal const ushort NLMSG_DONE = 3;
         internal const ushort SOCK_DIAG_BY_FAMILY = 20;
+        /// <summary>The pre-3.3 inet_diag request (struct inet_diag_req), still served by inet_diag_rcv_msg_compat.</summary>
+        internal const ushort TCPDIAG_GETSOCK = 18;
+        /// <summary>sizeof(struct inet_diag_req): family, src_len, dst_len, ext, sockid (48), u32 states, u32 dbs.</summary>
+        internal const int InetDiagReqV1Len = 60;
         internal const ushort NLM_F_REQUEST = 0x1;
         internal const ushort NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
 
@@ -69,6 +85,7 @@ namespace TcpClose.Native
         internal const int SO_RCVTIMEO = 20;
         internal const int EINTR = 4;
         internal const int EAGAIN = 11;
+        internal const int EIO = 5;
 
         /// <summary>Opens the diag socket; returns the fd or -errno.</summary>
         internal static unsafe int Open()

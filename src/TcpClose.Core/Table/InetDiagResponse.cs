@@ -92,6 +92,7 @@ namespace TcpClose
                         Errno = err < 0 ? (err == int.MinValue ? int.MaxValue : -err) : err;
                         return NetlinkItem.Error;
                     case Native.LinuxNetlink.SOCK_DIAG_BY_FAMILY:
+                    case Native.LinuxNetlink.TCPDIAG_GETSOCK: // replies to the compat request carry its type
                         if (TryParseRow(_buf, payload, payloadLen, out row, out string why))
                             return NetlinkItem.Row;
                         Warning = why;

@@ -27,7 +27,11 @@ namespace TcpClose
                 case FinWait1: return TcpState.FinWait1;
                 case FinWait2: return TcpState.FinWait2;
                 case TimeWait: return TcpState.TimeWait;
-                case Close: return TcpState.Closed;
+                // tcp_set_state(TCP_CLOSE) unhashes the socket, so no CLOSE socket is in the listening or
+                // established hash: a CLOSE row can only come from the bound-inactive walk (kernel 6.9+,
+                // asked with bit 13), i.e. a socket bound to a port and doing nothing. Measured: such a row
+                // carries state 7, not 13.
+                case Close: return TcpState.Bound;
                 case CloseWait: return TcpState.CloseWait;
                 case LastAck: return TcpState.LastAck;
                 case Listen: return TcpState.Listen;
@@ -53,7 +57,7 @@ namespace TcpClose
                     case TcpState.FinWait1: mask |= 1u << FinWait1; break;
                     case TcpState.FinWait2: mask |= 1u << FinWait2; break;
                     case TcpState.TimeWait: mask |= 1u << TimeWait; break;
-                    case TcpState.Closed: mask |= 1u << Close; break;
+                    case TcpState.Closed: break; // Linux lists no closed sockets
                     case TcpState.CloseWait: mask |= 1u << CloseWait; break;
                     case TcpState.LastAck: mask |= 1u << LastAck; break;
                     case TcpState.Listen: mask |= 1u << Listen; break;

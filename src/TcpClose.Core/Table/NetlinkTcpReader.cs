@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using TcpClose.Native;
 
@@ -10,87 +11,138 @@ namespace TcpClose
         internal const int BufferSize = 64 * 1024;
 
         static int s_seq;
+        static byte[] s_spareBuffer;
+
+        /// <summary>How one dump ended.</summary>
+        sealed class DumpStatus
+        {
+            internal int Errno;
+            internal bool Rows;
+        }
 
         /// <summary>
-        /// Rows for AF_INET then AF_INET6. Throws <see cref="TcpSourceRefusedException"/> when the
-        /// socket cannot be opened or the first dump is refused, before any row is returned; a failure
-        /// later is a TcpCloseException(TcpTableUnavailable).
+        /// Rows for AF_INET and AF_INET6. Throws <see cref="TcpSourceRefusedException"/> when the socket
+        /// cannot be opened or the dump is refused, before any row is returned; a failure later is a
+        /// TcpCloseException(TcpTableUnavailable).
         /// </summary>
-        internal static IEnumerable<RawTcpRow> Read(uint states, byte[] portBytecode, TcpTableWarnings warnings)
+        internal static IEnumerable<RawTcpRow> Read(uint states, byte[] portBytecode, TcpTableWarnings warnings) =>
+            Read(states, 0, 0, portBytecode, warnings);
+
+        /// <summary>As above, with a single local/remote port (0 = any) passed in the request's sockid.</summary>
+        /// <remarks>
+        /// First one TCPDIAG_GETSOCK (compat) dump, which covers both families in one walk of the kernel's
+        /// hashes; the walk is the whole cost of a selective query, since the established hash has no port
+        /// index. If a kernel refuses it, one SOCK_DIAG_BY_FAMILY dump per family instead.
+        /// </remarks>
+        internal static IEnumerable<RawTcpRow> Read(uint states, int sport, int dport, byte[] portBytecode, TcpTableWarnings warnings) =>
+            Read(states, sport, dport, portBytecode, warnings, true);
+
+        /// <summary>As above; <paramref name="compat"/> false goes straight to the per-family dumps (tests cover both).</summary>
+        internal static IEnumerable<RawTcpRow> Read(uint states, int sport, int dport, byte[] portBytecode, TcpTableWarnings warnings, bool compat)
         {
             if (states == 0)
                 yield break;
             int fd = LinuxNetlink.Open();
             if (fd < 0)
                 throw new TcpSourceRefusedException($"netlink NETLINK_SOCK_DIAG socket refused (errno {-fd})", -fd);
+            var sock = new NetlinkSocketHandle(fd);
+            byte[] buffer = System.Threading.Interlocked.Exchange(ref s_spareBuffer, null) ?? new byte[BufferSize];
             try
             {
-                var buffer = new byte[BufferSize];
-                var cursor = new InetDiagResponse();
+                DumpStatus status;
+                uint seq;
+                if (compat)
+                {
+                    status = new DumpStatus();
+                    seq = NextSeq();
+                    foreach (var row in Dump(fd, InetDiagRequest.BuildCompat(states, sport, dport, portBytecode, seq), seq, buffer, warnings, status))
+                        yield return row;
+                    if (status.Errno == 0)
+                        yield break;
+                    if (status.Rows)
+                        Fail(true, $"netlink inet_diag dump failed part way (errno {status.Errno})", status.Errno);
+                    warnings.Add($"netlink: the TCPDIAG_GETSOCK dump was refused (errno {status.Errno}); dumping per address family instead.");
+                }
+
                 bool any = false;
                 foreach (byte family in new[] { LinuxNetlink.AF_INET, LinuxNetlink.AF_INET6 })
                 {
-                    uint seq = (uint)System.Threading.Interlocked.Increment(ref s_seq);
-                    if (seq == 0)
-                        seq = (uint)System.Threading.Interlocked.Increment(ref s_seq);
-                    int err = LinuxNetlink.Send(fd, InetDiagRequest.Build(family, states, portBytecode, seq));
-                    if (err != 0)
-                        Fail(any, $"netlink sendto failed (errno {err})", err);
-                    cursor.ExpectedSeq = seq;
-                    bool done = false;
-                    while (!done)
-                    {
-                        int n = LinuxNetlink.Receive(fd, buffer);
-                        if (n < 0)
-                            Fail(any, $"netlink recv failed (errno {-n})", -n);
-                        if (n == 0)
-                            Fail(any, "netlink socket returned end of file before NLMSG_DONE", 0);
-                        cursor.Reset(buffer, n);
-                        while (true)
-                        {
-                            NetlinkItem item = cursor.Next(out RawTcpRow row);
-                            if (item == NetlinkItem.Row)
-                            {
-                                any = true;
-                                yield return row;
-                            }
-                            else if (item == NetlinkItem.Skipped)
-                                warnings.Add(cursor.Warning);
-                            else if (item == NetlinkItem.Done)
-                            {
-                                done = true;
-                                break;
-                            }
-                            else if (item == NetlinkItem.Error)
-                            {
-                                // ENOENT: no inet_diag handler for this family (IPv6 compiled out): no rows.
-                                if (cursor.Errno == 2 && family == LinuxNetlink.AF_INET6)
-                                {
-                                    done = true;
-                                    break;
-                                }
-                                Fail(any, $"netlink inet_diag dump failed (errno {cursor.Errno})", cursor.Errno);
-                            }
-                            else
-                            {
-                                warnings.Add(cursor.Warning);
-                                break;
-                            }
-                        }
-                    }
+                    status = new DumpStatus();
+                    seq = NextSeq();
+                    foreach (var row in Dump(fd, InetDiagRequest.Build(family, states, sport, dport, portBytecode, seq), seq, buffer, warnings, status))
+                        yield return row;
+                    any |= status.Rows;
+                    // ENOENT: no inet_diag handler for this family (IPv6 compiled out): no rows.
+                    if (status.Errno == 2 && family == LinuxNetlink.AF_INET6 && !status.Rows)
+                        continue;
+                    if (status.Errno != 0)
+                        Fail(any, $"netlink inet_diag dump failed (errno {status.Errno})", status.Errno);
                 }
             }
             finally
             {
-                LinuxNetlink.close(fd);
+                s_spareBuffer = buffer; // one buffer kept for the next read: polling (Wait-TcpTimeWait) allocates nothing big
+                sock.Dispose();
             }
+        }
+
+        /// <summary>Sends one dump request and streams its rows until NLMSG_DONE; an error ends it with status.Errno set.</summary>
+        static IEnumerable<RawTcpRow> Dump(int fd, byte[] request, uint seq, byte[] buffer, TcpTableWarnings warnings, DumpStatus status)
+        {
+            int err = LinuxNetlink.Send(fd, request);
+            if (err != 0)
+            {
+                status.Errno = err;
+                yield break;
+            }
+            var cursor = new InetDiagResponse { ExpectedSeq = seq };
+            while (true)
+            {
+                int n = LinuxNetlink.Receive(fd, buffer);
+                if (n <= 0)
+                {
+                    // EAGAIN after SO_RCVTIMEO, or a socket that ended: the dump cannot finish.
+                    status.Errno = n < 0 ? -n : LinuxNetlink.EIO;
+                    yield break;
+                }
+                cursor.Reset(buffer, n);
+                while (true)
+                {
+                    NetlinkItem item = cursor.Next(out RawTcpRow row);
+                    if (item == NetlinkItem.Row)
+                    {
+                        status.Rows = true;
+                        yield return row;
+                    }
+                    else if (item == NetlinkItem.Skipped)
+                        warnings.Add(cursor.Warning);
+                    else if (item == NetlinkItem.Done)
+                        yield break;
+                    else if (item == NetlinkItem.Error)
+                    {
+                        status.Errno = cursor.Errno;
+                        yield break;
+                    }
+                    else
+                    {
+                        warnings.Add(cursor.Warning); // null unless the datagram's tail was malformed
+                        break;
+                    }
+                }
+            }
+        }
+
+        static uint NextSeq()
+        {
+            uint seq = (uint)System.Threading.Interlocked.Increment(ref s_seq);
+            return seq != 0 ? seq : (uint)System.Threading.Interlocked.Increment(ref s_seq);
         }
 
         static void Fail(bool rowsReturned, string message, int errno)
         {
             if (!rowsReturned)
                 throw new TcpSourceRefusedException(message, errno);
-            throw new TcpCloseException(ErrorIds.TcpTableUnavailable, TcpErrorCategory.ReadError,
+            throw new TcpCloseException(ErrorIds.TcpTableUnavailable, TcpErrorCategory.ResourceUnavailable,
                 "Reading the TCP table through netlink failed part way: " + message, TcpTableSource.Netlink);
         }
     }

@@ -17,6 +17,11 @@ namespace TcpClose
     /// estimated). macOS and others: IPGlobalProperties (no PIDs, no timers: TIME_WAIT time estimated
     /// from first sight + 2*MSL, and a row that was already there is taken as fresh).
     /// Every filter is applied whatever the source, so the rows are exactly those that match.
+    /// Sockets bound to a port but idle (<see cref="TcpState.Bound"/>) are listed only when that state
+    /// is asked for, and only through netlink on Linux 6.9+ (the kernel walks its bind hash for them);
+    /// /proc/net/tcp and the other OS tables never list them.
+    /// Argument errors (InvalidAddress, InvalidPort, PlatformNotSupported for a named source) are
+    /// thrown by the call; TcpTableUnavailable is thrown while enumerating.
     /// </remarks>
     public static class TcpTable
     {
@@ -121,12 +126,12 @@ namespace TcpClose
 
         static IEnumerable<TimeWaitEntry> TimeWaitEntries(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
         {
+            // No process holds a TIME_WAIT socket, so an OwningProcesses filter matches none.
+            if (q.FiltersPids)
+                yield break;
             var names = new AddressTextCache();
             foreach (var (src, row) in Rows(q, source, fallBack, warnings))
             {
-                // No process holds a TIME_WAIT socket, so an OwningProcesses filter matches none.
-                if (q.FiltersPids)
-                    continue;
                 DateTime now = DateTime.UtcNow;
                 long ms = row.TimerMs >= 0 ? row.TimerMs : 0;
                 yield return new TimeWaitEntry(names.Get(row.Local), row.LocalPort, names.Get(row.Remote), row.RemotePort,
@@ -215,8 +220,12 @@ namespace TcpClose
             switch (source)
             {
                 case TcpTableSource.Netlink:
-                    return NetlinkTcpReader.Read(LinuxTcpStates.ToMask(q.States),
-                        InetDiagRequest.BuildPortBytecode(q.LocalPorts, q.RemotePorts), warnings);
+                {
+                    // One port on a side goes into the request's sockid (checked before bytecode); more need bytecode.
+                    int sport = SinglePort(q.LocalPorts), dport = SinglePort(q.RemotePorts);
+                    return NetlinkTcpReader.Read(LinuxTcpStates.ToMask(q.States), sport, dport,
+                        InetDiagRequest.BuildPortBytecode(sport > 0 ? null : q.LocalPorts, dport > 0 ? null : q.RemotePorts), warnings);
+                }
                 case TcpTableSource.ProcNet:
                     return ProcNetRows(warnings);
                 case TcpTableSource.WindowsTcpTable:
@@ -224,6 +233,18 @@ namespace TcpClose
                 default:
                     return GlobalPropertiesRows();
             }
+        }
+
+        /// <summary>The port when the list holds exactly one distinct non-zero port (0 in sockid means any), else 0.</summary>
+        static int SinglePort(IReadOnlyList<int> ports)
+        {
+            if (ports == null || ports.Count == 0)
+                return 0;
+            int p = ports[0];
+            for (int i = 1; i < ports.Count; i++)
+                if (ports[i] != p)
+                    return 0;
+            return p;
         }
 
         static IEnumerable<RawTcpRow> ProcNetRows(TcpTableWarnings warnings)
@@ -252,6 +273,13 @@ namespace TcpClose
             }
         }
 
+        /// <remarks>
+        /// What this source lacks (the macOS/BSD default): no PIDs or process names, no timers (TIME_WAIT
+        /// time is first-seen + 2*MSL, IsEstimated), no kernel-side filtering (the whole table is copied
+        /// into an array first, so memory grows with the table), and bugs of its own on some platforms
+        /// (dotnet/runtime#63099, dotnet/corefx#33257). macOS's net.inet.tcp.pcblist_n sysctl would give
+        /// more; it is not read here.
+        /// </remarks>
         static IEnumerable<RawTcpRow> GlobalPropertiesRows()
         {
             long twMs = s_linux ? 60000 : s_windows ? WindowsTcpTable.ReadTimedWaitDelaySeconds() * 1000L : MacTcp.ReadTimeWaitMs();
