@@ -133,9 +133,15 @@ static class Program
         int CountOnePort() { int c = 0; foreach (var _ in TcpTable.ReadTimeWait(one, TcpTableSource.Netlink, null)) c++; return c; }
         int CountIpgp() => IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpConnections()
             .Count(c => c.State == System.Net.NetworkInformation.TcpState.TimeWait);
-        int CountSs()
+        // The cost of owners on Linux: Listen rows are resolved by default, every row on request
+        // (-OwningProcess), both through one walk of /proc/*/fd per read, as ss -p does.
+        int CountAllRows() => TcpTable.Read(new TcpTableFilter()).Count();
+        int CountAllRowsWithOwners() => TcpTable.Read(new TcpTableFilter { ResolveAllOwners = true }).Count();
+        int CountSs() => CountLines("-tan state time-wait");
+        int CountSsProcesses() => CountLines("-tanp");
+        int CountLines(string arguments)
         {
-            var psi = new ProcessStartInfo("ss", "-tan state time-wait") { RedirectStandardOutput = true, UseShellExecute = false };
+            var psi = new ProcessStartInfo("ss", arguments) { RedirectStandardOutput = true, UseShellExecute = false };
             using var p = Process.Start(psi)!;
             int lines = 0;
             while (p.StandardOutput.ReadLine() != null)
@@ -151,6 +157,9 @@ static class Program
             ("TcpClose /proc/net/tcp{,6}, all TIME_WAIT", CountProc),
             ("IPGlobalProperties, TimeWait", CountIpgp),
             ($"TcpClose netlink, one local port ({onePort})", CountOnePort),
+            ("TcpClose every row, owners of Listen rows", CountAllRows),
+            ("TcpClose every row, owners of every row", CountAllRowsWithOwners),
+            ("ss -tanp (every row, with processes)", CountSsProcesses),
         };
         Console.WriteLine($"TIME_WAIT rows now: {CountNetlink()} (netlink); best of {runs} runs each:");
         var results = new List<(string Name, double Ms, int Rows, long Bytes)>();
