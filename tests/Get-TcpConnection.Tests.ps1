@@ -80,6 +80,17 @@ Describe 'Get-TcpConnection' {
         $rows | ForEach-Object { $_.OwningProcess | Should -Be $PID }
     }
 
+    It 'shows the owner of an established connection without being asked (Linux, Windows)' -Skip:$onMacOS {
+        $listener = Start-TcpListener
+        $pair = New-TestPair $listener
+        $client = $pair.Client
+        $server = $pair.Server
+
+        $row = Get-TcpConnection -State Established -LocalPort $client.LocalPort -RemotePort $listener.LocalPort
+        $row.OwningProcess | Should -Be $PID
+        $row.ProcessName | Should -Not -BeNullOrEmpty
+    }
+
     It 'returns nothing, and no error, when no row matches' {
         $port = Get-FreeTcpPort
         $rows = Get-TcpConnection -State Listen -LocalPort $port -ErrorVariable err
