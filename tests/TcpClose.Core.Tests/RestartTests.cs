@@ -40,6 +40,12 @@ namespace TcpClose.Tests
                 "the server side of the connection should sit in TIME_WAIT");
             old.Stop();
 
+            // Test-TcpBind's verdict (a real bind, released at once) agrees with the table and does not disturb it.
+            BindTestResult verdict = BindDiagnosis.Test(new BindTestOptions { Address = address, Port = port, ReuseAddress = newReuse });
+            Assert.Equal(rebindWorks, verdict.CanBind);
+            Assert.Equal(1, verdict.TimeWaitCount);
+            Assert.Equal(rebindWorks ? 0 : 1, verdict.BlockedBy.Count);
+
             if (rebindWorks)
             {
                 using Listener restarted = Loopback.Listen(address, port, newReuse);
