@@ -24,7 +24,8 @@ internal sealed record CmdletModel(
 }
 
 /// <summary>A property with one [Parameter] per parameter set it belongs to.</summary>
-internal sealed record ParameterModel(string Name, string TypeName, IReadOnlyList<IReadOnlyDictionary<string, object?>> ParameterAttributes);
+/// <param name="DeclaringType">Full name of the class that declares the property (the cmdlet, or a base class of it).</param>
+internal sealed record ParameterModel(string Name, string TypeName, IReadOnlyList<IReadOnlyDictionary<string, object?>> ParameterAttributes, string DeclaringType);
 
 /// <summary>
 /// Reads assemblies with System.Reflection.Metadata only: TcpClose.dll is never loaded for
@@ -169,7 +170,18 @@ internal static class AssemblyMetadata
     {
         var parameters = new List<ParameterModel>();
         var signatures = new SignatureNameProvider();
-        foreach (PropertyDefinitionHandle ph in type.GetProperties())
+
+        // PowerShell binds the [Parameter] properties of base classes too (TcpTableCmdlet's filters):
+        // walk up while the base type is defined in this assembly.
+        var properties = type.GetProperties().Select(p => (Property: p, Declarer: FullName(md, type))).ToList();
+        for (EntityHandle baseHandle = type.BaseType; baseHandle.Kind == HandleKind.TypeDefinition;)
+        {
+            TypeDefinition baseType = md.GetTypeDefinition((TypeDefinitionHandle)baseHandle);
+            properties.AddRange(baseType.GetProperties().Select(p => (Property: p, Declarer: FullName(md, baseType))));
+            baseHandle = baseType.BaseType;
+        }
+
+        foreach (var (ph, declarer) in properties)
         {
             PropertyDefinition property = md.GetPropertyDefinition(ph);
             var sets = new List<IReadOnlyDictionary<string, object?>>();
@@ -185,7 +197,7 @@ internal static class AssemblyMetadata
             if (sets.Count > 0)
             {
                 string typeName = property.DecodeSignature(signatures, null).ReturnType;
-                parameters.Add(new ParameterModel(md.GetString(property.Name), typeName, sets));
+                parameters.Add(new ParameterModel(md.GetString(property.Name), typeName, sets, declarer));
             }
         }
 

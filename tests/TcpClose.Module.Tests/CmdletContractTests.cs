@@ -100,7 +100,7 @@ public class CmdletContractTests
         var summaries = XDocument.Load(xmlPath).Descendants("member")
             .ToDictionary(m => (string)m.Attribute("name")!, m => ((string?)m.Element("summary"))?.Trim() ?? string.Empty);
         var undocumented = Cmdlets
-            .SelectMany(c => c.Parameters.Select(p => $"P:{c.Namespace}.{c.ClassName}.{p.Name}"))
+            .SelectMany(c => c.Parameters.Select(p => $"P:{p.DeclaringType}.{p.Name}"))
             .Where(id => !summaries.TryGetValue(id, out var text) || text.Length == 0);
         Assert.Empty(undocumented);
     }
