@@ -70,6 +70,14 @@ Describe 'Test-TcpBind' {
         $result.CanBind | Should -BeTrue
     }
 
+    It 'takes a piped listener through its LocalPort and LocalAddress' {
+        $listener = Start-TcpListener -Address '::1'
+        $result = $listener | Test-TcpBind
+        $result.Port | Should -Be $listener.LocalPort
+        $result.Address | Should -Be '::1'
+        $result.CanBind | Should -BeFalse
+    }
+
     Context 'A port held only by TIME_WAIT (Linux)' {
         BeforeAll {
             # The restart scenario: the old listener did not set SO_REUSEADDR.

@@ -14,10 +14,12 @@ namespace TcpClose.Commands
 
         /// <summary>The port to test, 0 to 65535. Accepts pipeline input by property name.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("LocalPort")]
         public int Port { get; set; }
 
         /// <summary>The local address to test: an IP literal or 'localhost'. Default 127.0.0.1.</summary>
-        [Parameter]
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Alias("LocalAddress")]
         public string Address { get; set; } = "127.0.0.1";
 
         /// <summary>Test the bind with SO_REUSEADDR set, as Start-TcpListener -ReuseAddress would.</summary>
