@@ -133,8 +133,10 @@ namespace TcpClose
                     return new TcpCloseException(ErrorIds.ConnectTimeout, TcpErrorCategory.OperationTimeout,
                         $"Cannot {doing} {endpoint}: the OS timed out.", endpoint, ex);
                 case SocketError.ConnectionReset:
+                case SocketError.Shutdown:
+                    // EPIPE (Shutdown) on a send: the peer's RST already closed the socket.
                     return new TcpCloseException(ErrorIds.ConnectionReset, TcpErrorCategory.ConnectionError,
-                        $"Cannot {doing} {endpoint}: the peer reset the connection.", endpoint, ex);
+                        $"Cannot {doing} {endpoint}: the peer reset the connection. Close it (Close-TcpConnection) and open a new one.", endpoint, ex);
                 default:
                     return new TcpCloseException(ErrorIds.SocketError, TcpErrorCategory.ConnectionError,
                         $"Cannot {doing} {endpoint}: {ex.SocketErrorCode} ({ex.Message}).", endpoint, ex);

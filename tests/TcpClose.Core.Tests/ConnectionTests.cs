@@ -67,6 +67,22 @@ namespace TcpClose.Tests
         }
 
         [Fact]
+        public void SendingAfterThePeerResetIsConnectionReset()
+        {
+            using Listener listener = Loopback.Listen();
+            var (client, server) = Loopback.Pair(listener);
+            using (client)
+            {
+                server.Close(CloseStyle.Abort, 0, TimeSpan.Zero);
+                Assert.True(client.Receive(16, TimeSpan.FromSeconds(5), true, null).Reset);
+                var ex = Assert.Throws<TcpCloseException>(() => client.Send(new byte[100], TimeSpan.FromSeconds(5)));
+                Assert.Equal(ErrorIds.ConnectionReset, ex.ErrorId);
+                Assert.Equal(TcpErrorCategory.ConnectionError, ex.Category);
+                Assert.IsType<System.Net.Sockets.SocketException>(ex.InnerException);
+            }
+        }
+
+        [Fact]
         public void HostNameLocalhostResolves()
         {
             using Listener listener = Loopback.Listen();
