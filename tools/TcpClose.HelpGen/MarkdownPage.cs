@@ -108,6 +108,13 @@ internal static partial class Markdown
                 var body = new List<string>();
                 for (i++; i < lines.Length && lines[i].Trim() != "```"; i++)
                 {
+                    // An opening fence inside a code block means a closing ``` went missing above; read on
+                    // and the rest of the page would shift into the wrong blocks without a word.
+                    if (lines[i].TrimStart().StartsWith("```", StringComparison.Ordinal))
+                    {
+                        throw new HelpFormatException(file, open + 1, $"this code block is never closed with ``` before the '{lines[i].Trim()}' at line {i + 1}");
+                    }
+
                     body.Add(lines[i].StartsWith(indent, StringComparison.Ordinal) ? lines[i][indent.Length..] : lines[i]);
                 }
 
