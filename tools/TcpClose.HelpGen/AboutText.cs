@@ -5,7 +5,8 @@ namespace TcpClose.HelpGen;
 /// <summary>
 /// about_*.help.md to the plain text Get-Help shows for an about topic: '# about_X' becomes TOPIC
 /// with the name under it, '## Heading' an upper-case heading at column 0, deeper headings
-/// upper-case at column 4, and the body is indented 4 (code 8) with inline markdown removed.
+/// upper-case at column 4, and the body and code are indented 4 (as platyPS's TextRenderer does) with
+/// inline markdown removed. Lines are kept as written rather than re-wrapped at 80 columns.
 /// </summary>
 public static class AboutText
 {
@@ -29,7 +30,7 @@ public static class AboutText
             }
             else if (inCode)
             {
-                text.AppendLine(line.Length == 0 ? "" : "        " + line);
+                text.AppendLine(line.Length == 0 ? "" : "    " + line);
             }
             else if (line.StartsWith('#'))
             {
