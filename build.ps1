@@ -5,10 +5,12 @@ Builds the TcpClose module and stages it under out/TcpClose/<version>/.
 
 .DESCRIPTION
 Reads the version from TcpClose.psd1 (the only place it lives), publishes src/TcpClose with
-dotnet, and stages the manifest, the two assemblies, the format file and, when platyPS is
-installed, the en-US external help built from docs/en-US. With -Test it then runs the xunit
-suites (dotnet test) and the Pester suites (tests/*.Tests.ps1) in a child PowerShell against the
-staged module, so a loaded TcpClose.dll never lingers in this session.
+dotnet, and stages the manifest, the two assemblies, the format file and the en-US external help
+built from docs/en-US: with platyPS when it is installed, otherwise with the repository's own
+converter (tools/TcpClose.HelpGen, run with dotnet), so Get-Help always has the full help.
+With -Test it then runs the xunit suites (dotnet test) and the Pester suites (tests/*.Tests.ps1)
+in a child PowerShell against the staged module, so a loaded TcpClose.dll never lingers in this
+session.
 
 Runs on PowerShell 7.4+ and Windows PowerShell 5.1. Any failure stops the build with an error.
 
@@ -16,7 +18,7 @@ Runs on PowerShell 7.4+ and Windows PowerShell 5.1. Any failure stops the build 
 The dotnet build configuration. Default Release.
 
 .PARAMETER Clean
-Remove out/ and every bin/ and obj/ under src/ and tests/ before building.
+Remove out/ and every bin/ and obj/ under src/, tests/ and tools/ before building.
 
 .PARAMETER Test
 After staging, run dotnet test on TcpClose.sln and then Pester 5 against the staged module.
@@ -59,13 +61,14 @@ $stagedManifest = Join-Path $moduleRoot 'TcpClose.psd1'
 $srcRoot = Join-Path $root 'src'
 $testsRoot = Join-Path $root 'tests'
 $docsRoot = Join-Path (Join-Path $root 'docs') 'en-US'
+$toolsRoot = Join-Path $root 'tools'
 
 if ($Clean) {
     if (Test-Path -LiteralPath $outRoot) {
         Write-Verbose "Removing $outRoot"
         Remove-Item -LiteralPath $outRoot -Recurse -Force
     }
-    foreach ($projectDir in (Get-ChildItem -LiteralPath $srcRoot, $testsRoot -Directory)) {
+    foreach ($projectDir in (Get-ChildItem -LiteralPath $srcRoot, $testsRoot, $toolsRoot -Directory)) {
         foreach ($name in 'bin', 'obj') {
             $dir = Join-Path $projectDir.FullName $name
             if (Test-Path -LiteralPath $dir) {
@@ -110,7 +113,8 @@ Copy-Item -LiteralPath (Join-Path (Join-Path $srcRoot 'TcpClose') 'TcpClose.Form
 Copy-Item -LiteralPath (Join-Path $root 'LICENSE') -Destination $moduleRoot
 
 # External help from the platyPS markdown: classic platyPS (New-ExternalHelp) or its successor
-# Microsoft.PowerShell.PlatyPS (Import-MarkdownCommandHelp | Export-MamlCommandHelp).
+# Microsoft.PowerShell.PlatyPS (Import-MarkdownCommandHelp | Export-MamlCommandHelp) when one is
+# installed; otherwise tools/TcpClose.HelpGen, which writes the same MAML and about_ text.
 $helpRoot = Join-Path $moduleRoot 'en-US'
 $platyPS = Get-Module -ListAvailable -Name 'platyPS' | Sort-Object Version -Descending | Select-Object -First 1
 $platyPS1 = Get-Module -ListAvailable -Name 'Microsoft.PowerShell.PlatyPS' | Sort-Object Version -Descending | Select-Object -First 1
@@ -118,12 +122,14 @@ if (-not (Test-Path -LiteralPath $docsRoot)) {
     Write-Warning "No docs in ${docsRoot}: en-US help was not built."
 }
 elseif ($platyPS) {
+    Write-Host "Building en-US help with platyPS $($platyPS.Version) (New-ExternalHelp)"
     Import-Module -ModuleInfo $platyPS
     # Cmdlet pages become TcpClose.dll-Help.xml (from their 'external help file' header) and
     # about_TcpClose.help.md becomes about_TcpClose.help.txt.
     New-ExternalHelp -Path $docsRoot -OutputPath $helpRoot -Force | Out-Null
 }
 elseif ($platyPS1) {
+    Write-Host "Building en-US help with Microsoft.PowerShell.PlatyPS $($platyPS1.Version)"
     Import-Module -ModuleInfo $platyPS1
     New-Item -ItemType Directory -Path $helpRoot -Force | Out-Null
     $mamlDir = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-maml-' + [guid]::NewGuid().ToString('N'))
@@ -146,8 +152,13 @@ elseif ($platyPS1) {
     }
 }
 else {
-    Write-Warning ('en-US help was not built: neither platyPS nor Microsoft.PowerShell.PlatyPS is installed. ' +
-        "Install one (Install-Module platyPS -Scope CurrentUser) and run the build again; the cmdlets work without it, Get-Help shows only their syntax.")
+    $helpGen = Join-Path $toolsRoot 'TcpClose.HelpGen'
+    Write-Host "Building en-US help with $helpGen (platyPS is not installed)"
+    # '--' is quoted: some PowerShell versions take a bare -- as their own end-of-parameters marker.
+    dotnet run --project $helpGen --configuration $Configuration '--' $docsRoot $helpRoot
+    if ($LASTEXITCODE -ne 0) {
+        throw "TcpClose.HelpGen failed with exit code $LASTEXITCODE (the page and line are in its error above)."
+    }
 }
 if ((Test-Path -LiteralPath $helpRoot) -and -not (Test-Path -LiteralPath (Join-Path $helpRoot 'TcpClose.dll-Help.xml'))) {
     Write-Warning "No TcpClose.dll-Help.xml in ${helpRoot}: Get-Help finds binary cmdlet help only under that name (set 'external help file: TcpClose.dll-Help.xml' in each docs page)."
