@@ -27,31 +27,14 @@ namespace TcpClose
         /// established hash, which the kernel cannot avoid (it has no port index there).</remarks>
         internal static byte[] Build(byte family, uint states, int sport, int dport, byte[] bytecode, uint seq)
         {
-            int attrLen = bytecode == null ? 0 : 4 + bytecode.Length;
-            int total = Native.LinuxNetlink.NlMsgHdrLen + Native.LinuxNetlink.InetDiagReqV2Len + Align4(attrLen);
-            var b = new byte[total];
-            WriteU32(b, 0, (uint)total);
-            WriteU16(b, 4, Native.LinuxNetlink.SOCK_DIAG_BY_FAMILY);
-            WriteU16(b, 6, Native.LinuxNetlink.NLM_F_REQUEST | Native.LinuxNetlink.NLM_F_DUMP);
-            WriteU32(b, 8, seq);
-            // nlmsg_pid 0: the kernel fills in our port id.
+            byte[] b = Message(Native.LinuxNetlink.SOCK_DIAG_BY_FAMILY, Native.LinuxNetlink.InetDiagReqV2Len, bytecode, seq);
             int o = Native.LinuxNetlink.NlMsgHdrLen;
             b[o] = family;
             b[o + 1] = Native.LinuxNetlink.IPPROTO_TCP;
             b[o + 2] = 0; // idiag_ext: no extensions, the 72-byte inet_diag_msg is all we read
             WriteU32(b, o + 4, states);
             // inet_diag_sockid: be16 sport, be16 dport; the addresses, interface and cookie stay zero (any).
-            b[o + 8] = (byte)(sport >> 8);
-            b[o + 9] = (byte)sport;
-            b[o + 10] = (byte)(dport >> 8);
-            b[o + 11] = (byte)dport;
-            if (bytecode != null)
-            {
-                int a = o + Native.LinuxNetlink.InetDiagReqV2Len;
-                WriteU16(b, a, (ushort)attrLen);
-                WriteU16(b, a + 2, Native.LinuxNetlink.INET_DIAG_REQ_BYTECODE);
-                Buffer.BlockCopy(bytecode, 0, b, a + 4, bytecode.Length);
-            }
+            WritePorts(b, o + 8, sport, dport);
             return b;
         }
 
@@ -67,29 +50,46 @@ namespace TcpClose
         /// </remarks>
         internal static byte[] BuildCompat(uint states, int sport, int dport, byte[] bytecode, uint seq)
         {
-            int attrLen = bytecode == null ? 0 : 4 + bytecode.Length;
-            int total = Native.LinuxNetlink.NlMsgHdrLen + Native.LinuxNetlink.InetDiagReqV1Len + Align4(attrLen);
-            var b = new byte[total];
-            WriteU32(b, 0, (uint)total);
-            WriteU16(b, 4, Native.LinuxNetlink.TCPDIAG_GETSOCK);
-            WriteU16(b, 6, Native.LinuxNetlink.NLM_F_REQUEST | Native.LinuxNetlink.NLM_F_DUMP);
-            WriteU32(b, 8, seq);
+            byte[] b = Message(Native.LinuxNetlink.TCPDIAG_GETSOCK, Native.LinuxNetlink.InetDiagReqV1Len, bytecode, seq);
             int o = Native.LinuxNetlink.NlMsgHdrLen;
             b[o] = Native.LinuxNetlink.AF_INET; // idiag_family: ignored by the dump (it asks for AF_UNSPEC)
             // sockid at o + 4: be16 sport, be16 dport, then zeros (any address)
-            b[o + 4] = (byte)(sport >> 8);
-            b[o + 5] = (byte)sport;
-            b[o + 6] = (byte)(dport >> 8);
-            b[o + 7] = (byte)dport;
+            WritePorts(b, o + 4, sport, dport);
             WriteU32(b, o + 52, states); // idiag_states; idiag_dbs at o + 56 stays 0
+            return b;
+        }
+
+        /// <summary>
+        /// A dump request of the given type: nlmsghdr, a zeroed request body of
+        /// <paramref name="bodyLen"/> bytes for the caller to fill, and the optional
+        /// INET_DIAG_REQ_BYTECODE attribute after it. nlmsg_pid stays 0: the kernel fills in our port id.
+        /// </summary>
+        static byte[] Message(ushort type, int bodyLen, byte[] bytecode, uint seq)
+        {
+            int attrLen = bytecode == null ? 0 : 4 + bytecode.Length;
+            int total = Native.LinuxNetlink.NlMsgHdrLen + bodyLen + Align4(attrLen);
+            var b = new byte[total];
+            WriteU32(b, 0, (uint)total);
+            WriteU16(b, 4, type);
+            WriteU16(b, 6, Native.LinuxNetlink.NLM_F_REQUEST | Native.LinuxNetlink.NLM_F_DUMP);
+            WriteU32(b, 8, seq);
             if (bytecode != null)
             {
-                int a = o + Native.LinuxNetlink.InetDiagReqV1Len;
+                int a = Native.LinuxNetlink.NlMsgHdrLen + bodyLen;
                 WriteU16(b, a, (ushort)attrLen);
                 WriteU16(b, a + 2, Native.LinuxNetlink.INET_DIAG_REQ_BYTECODE);
                 Buffer.BlockCopy(bytecode, 0, b, a + 4, bytecode.Length);
             }
             return b;
+        }
+
+        /// <summary>inet_diag_sockid's first four bytes: be16 source port, be16 destination port.</summary>
+        static void WritePorts(byte[] b, int at, int sport, int dport)
+        {
+            b[at] = (byte)(sport >> 8);
+            b[at + 1] = (byte)sport;
+            b[at + 2] = (byte)(dport >> 8);
+            b[at + 3] = (byte)dport;
         }
 
         /// <summary>
