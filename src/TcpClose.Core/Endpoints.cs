@@ -11,12 +11,13 @@ namespace TcpClose
         /// <summary>An IP literal or "localhost" (127.0.0.1); InvalidAddress names the bad value otherwise.</summary>
         public static IPAddress ParseLocal(string text, string what)
         {
-            if (string.Equals(text?.Trim(), "localhost", StringComparison.OrdinalIgnoreCase))
+            string trimmed = Unbracket(text);
+            if (string.Equals(trimmed, "localhost", StringComparison.OrdinalIgnoreCase))
             {
                 return IPAddress.Loopback;
             }
 
-            if (text != null && IPAddress.TryParse(text.Trim(), out IPAddress address) && IsLiteral(text.Trim()))
+            if (trimmed != null && IPAddress.TryParse(trimmed, out IPAddress address) && IsLiteral(trimmed))
             {
                 return address;
             }
@@ -35,7 +36,7 @@ namespace TcpClose
                     "The remote address is empty: give an IP address such as 127.0.0.1 or ::1, or a host name.", text);
             }
 
-            string trimmed = text.Trim();
+            string trimmed = Unbracket(text);
             if (IPAddress.TryParse(trimmed, out IPAddress literal) && IsLiteral(trimmed))
             {
                 return literal;
@@ -65,6 +66,13 @@ namespace TcpClose
 
             throw new TcpCloseException(ErrorIds.InvalidAddress, TcpErrorCategory.InvalidArgument,
                 $"'{text}' is neither an IP address nor a host name that resolves.", text);
+        }
+
+        // "[::1]" as written in URLs and in this module's own endpoint text; IPAddress.Parse refuses the brackets.
+        private static string Unbracket(string text)
+        {
+            string t = text?.Trim();
+            return t != null && t.Length > 2 && t[0] == '[' && t[t.Length - 1] == ']' ? t.Substring(1, t.Length - 2) : t;
         }
 
         // IPAddress.TryParse accepts "1" or "127.1" as IPv4 (inet_aton forms); a user who typed that

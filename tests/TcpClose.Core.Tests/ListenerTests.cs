@@ -58,6 +58,8 @@ namespace TcpClose.Tests
             using Listener listener = Loopback.Listen("::1");
             Assert.Equal("::1", listener.LocalAddress);
             Assert.Equal("IPv6", listener.AddressFamily);
+            using Listener bracketed = Loopback.Listen("[::1]");
+            Assert.Equal("::1", bracketed.LocalAddress);
             var (client, server) = Loopback.Pair(listener);
             using (client)
             using (server)

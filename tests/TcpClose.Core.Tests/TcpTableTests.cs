@@ -327,6 +327,11 @@ namespace TcpClose.Tests
             Assert.Equal(TcpErrorCategory.InvalidArgument, a.Category);
             var p = Assert.Throws<TcpCloseException>(() => TcpTable.Read(new TcpTableFilter { RemotePorts = new[] { 70000 } }));
             Assert.Equal(ErrorIds.InvalidPort, p.ErrorId);
+
+            // The same address rules as the listener's: inet_aton shorthand is refused, URL brackets are not.
+            var shorthand = Assert.Throws<TcpCloseException>(() => TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.1" } }));
+            Assert.Equal(ErrorIds.InvalidAddress, shorthand.ErrorId);
+            Assert.Empty(TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "[::1]" }, LocalPorts = new[] { 0 } }));
         }
 
         [UnixFact]

@@ -71,16 +71,7 @@ namespace TcpClose
                 return null;
             var keys = new IPKey[texts.Count];
             for (int i = 0; i < keys.Length; i++)
-            {
-                string t = texts[i]?.Trim();
-                // Accept "[::1]" as written in URLs; IPAddress.Parse does not.
-                if (t != null && t.Length > 2 && t[0] == '[' && t[t.Length - 1] == ']')
-                    t = t.Substring(1, t.Length - 2);
-                if (t == null || !IPAddress.TryParse(t, out IPAddress a))
-                    throw new TcpCloseException(ErrorIds.InvalidAddress, TcpErrorCategory.InvalidArgument,
-                        $"'{texts[i]}' is not an IP address. Give an IPv4 or IPv6 literal such as 127.0.0.1 or ::1.", texts[i]);
-                keys[i] = IPKey.FromAddress(a);
-            }
+                keys[i] = IPKey.FromAddress(Endpoints.ParseLocal(texts[i], "address filter"));
             return keys;
         }
 
@@ -89,9 +80,7 @@ namespace TcpClose
             if (ports == null || ports.Count == 0)
                 return null;
             foreach (int p in ports)
-                if (p < 0 || p > 65535)
-                    throw new TcpCloseException(ErrorIds.InvalidPort, TcpErrorCategory.InvalidArgument,
-                        $"Port {p} is outside 0..65535.", p);
+                Endpoints.CheckPort(p, "port filter", allowZero: true);
             return ports;
         }
     }

@@ -37,9 +37,10 @@ namespace TcpClose
         public static IReadOnlyList<TimeWaitEntry> Wait(TcpTableFilter filter, TimeSpan timeout,
             Action<TimeWaitProgress> onProgress, CancellationToken cancellationToken)
         {
-            if (timeout <= TimeSpan.Zero || timeout == TimeSpan.MaxValue)
+            Endpoints.CheckTimeout(timeout, "wait timeout");
+            if (timeout == TimeSpan.MaxValue)
                 throw new TcpCloseException(ErrorIds.InvalidTimeout, TcpErrorCategory.InvalidArgument,
-                    $"Timeout {timeout.TotalSeconds} s is not a positive, finite time. Give a number of seconds above 0.", timeout);
+                    "An endless wait timeout is not allowed: give a number of seconds above 0.", timeout);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             while (true)
             {
