@@ -116,8 +116,6 @@ namespace TcpClose
                 ? $"[{Show(address)}]:{port}"
                 : $"{Show(address)}:{port}";
 
-        public static string Show(IPEndPoint endPoint) => Show(endPoint.Address, endPoint.Port);
-
         public static string Show(string address, int port) =>
             address != null && address.IndexOf(':') >= 0 ? $"[{address}]:{port}" : $"{address}:{port}";
 
