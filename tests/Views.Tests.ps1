@@ -12,6 +12,7 @@ BeforeAll {
         $v6 = Start-TcpListener -Address '::1' -ReuseAddress -Name 'backend'
         try {
             $out.Add($v4); $out.Add($v6)
+            Get-TcpSetting | ForEach-Object { $out.Add($_) }
             $out.Add((Test-TcpBind -Port $v4.LocalPort)); $out.Add((Test-TcpBind -Port 0 -Address '::1'))
             foreach ($style in 'Graceful', 'Linger', 'Abort', 'HalfClose') {
                 $client = New-TcpConnection -RemoteAddress '::1' -RemotePort $v6.LocalPort -Timeout 5
@@ -20,6 +21,9 @@ BeforeAll {
                 $out.Add(($client | Send-TcpData "GET /a/rather/long/path HTTP/1.1`r`nHost: localhost`r`n`r`n"))
                 $out.Add((Receive-TcpData -Connection $server -Timeout 5))
                 $out.Add((Get-TcpConnection -LocalPort $client.LocalPort -RemotePort $v6.LocalPort))
+                if ($style -eq 'Graceful') {
+                    Get-TcpPortUsage -RemoteAddress '::1' -RemotePort $v6.LocalPort | ForEach-Object { $out.Add($_) }
+                }
                 $close = switch ($style) {
                     'Graceful' { $server | Close-TcpConnection -Confirm:$false }
                     'Linger' { $server | Close-TcpConnection -Linger 2 -Confirm:$false }
