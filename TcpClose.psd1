@@ -35,6 +35,8 @@
         'Get-TcpTimeWait'
         'Wait-TcpTimeWait'
         'Test-TcpBind'
+        'Get-TcpSetting'
+        'Get-TcpPortUsage'
     )
     # Empty, not left out: a missing entry means '*'.
     FunctionsToExport    = @()
