@@ -130,7 +130,11 @@ namespace TcpClose
                 }
 
                 onAttempt?.Invoke(result);
-                if (cancellationToken.WaitHandle.WaitOne(left < WaitInterval ? left : WaitInterval))
+
+                // Whole milliseconds, rounded up: WaitOne truncates, and a pause truncated to 0 ms
+                // just before the deadline would probe in a tight loop until the clock passes it.
+                int pause = (int)Math.Ceiling((left < WaitInterval ? left : WaitInterval).TotalMilliseconds);
+                if (cancellationToken.WaitHandle.WaitOne(pause))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                 }
