@@ -32,6 +32,7 @@ namespace TcpClose
         public const string TimeWaitRemains = "TimeWaitRemains";
         public const string PortNotAnswering = "PortNotAnswering";
         public const string TcpTableUnavailable = "TcpTableUnavailable";
+        public const string SettingNotFound = "SettingNotFound";
         public const string SocketError = "SocketError";
     }
 
