@@ -44,6 +44,9 @@ BeforeAll {
                 $rows = @(Get-TcpTimeWait -LocalPort $v4.LocalPort -RemotePort $client.LocalPort)
             } while ($rows.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline -and -not (Start-Sleep -Milliseconds 50))
             $rows | ForEach-Object { $out.Add($_) }
+            # Probes: one that connects (IPv6) and one refused (v4 listens on 127.0.0.1 only).
+            $out.Add((Test-TcpPort -RemoteAddress '::1' -RemotePort $v6.LocalPort))
+            $out.Add((Test-TcpPort -RemoteAddress '::1' -RemotePort $v4.LocalPort))
         }
         finally {
             $v4, $v6 | Stop-TcpListener -Confirm:$false -ErrorAction SilentlyContinue
