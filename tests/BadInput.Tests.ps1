@@ -51,6 +51,9 @@ BeforeDiscovery {
         @{ Cmdlet = 'Stop-TcpListener'; Parameter = 'Name'; Value = 'no such listener'; Id = 'ListenerNotFound'; Rest = { @{ Confirm = $false } } }
         @{ Cmdlet = 'Test-TcpBind'; Parameter = 'Port'; Value = 70000; Id = 'InvalidPort'; Rest = { @{} } }
         @{ Cmdlet = 'Test-TcpBind'; Parameter = 'Address'; Value = 'x.y'; Id = 'InvalidAddress'; Rest = { @{ Port = 0 } } }
+        @{ Cmdlet = 'Test-TcpPort'; Parameter = 'RemoteAddress'; Value = '300.1.1.1'; Id = 'InvalidAddress'; Rest = { @{ RemotePort = $listener.LocalPort; Timeout = 2 } } }
+        @{ Cmdlet = 'Test-TcpPort'; Parameter = 'RemotePort'; Value = 0; Id = 'InvalidPort'; Rest = { @{ RemoteAddress = '127.0.0.1' } } }
+        @{ Cmdlet = 'Test-TcpPort'; Parameter = 'Timeout'; Value = 0; Id = 'InvalidTimeout'; Rest = { @{ RemoteAddress = '127.0.0.1'; RemotePort = $listener.LocalPort } } }
         @{ Cmdlet = 'Wait-TcpConnection'; Parameter = 'Listener'; Value = 999999; Id = 'ParameterArgumentTransformationError'; Rest = { @{} } }
         @{ Cmdlet = 'Wait-TcpConnection'; Parameter = 'Id'; Value = 999999; Id = 'ListenerNotFound'; Rest = { @{} } }
         @{ Cmdlet = 'Wait-TcpConnection'; Parameter = 'Timeout'; Value = 0; Id = 'InvalidTimeout'; Rest = { @{ Listener = $listener } } }
