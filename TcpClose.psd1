@@ -29,6 +29,7 @@
         'Get-TcpTimeWait'
         'Wait-TcpTimeWait'
         'Test-TcpBind'
+        'Remove-TcpConnection'
     )
     # Empty, not left out: a missing entry means '*'.
     FunctionsToExport    = @()
