@@ -136,9 +136,12 @@ namespace TcpClose
             }
 
             int live = holders.Rows.Count(r => r.State != TcpState.TimeWait);
+            // Offered only where it would work: Linux with CAP_NET_ADMIN, Windows elevated (IPv4 rows).
+            bool removable = TcpRowRemoval.IsPermitted && (!SocketSetup.IsWindows || holders.Rows.All(r => r.AddressFamily == "IPv4"));
             if (holders.TimeWaitCount > 0)
             {
-                string wait = $"Wait-TcpTimeWait -LocalPort {port} waits for them (longest {Seconds(holders.LongestTimeWait)} left)";
+                string wait = $"Wait-TcpTimeWait -LocalPort {port} waits for them (longest {Seconds(holders.LongestTimeWait)} left)"
+                    + (removable ? $"; to free the port now, remove them: Get-{(live > 0 ? "TcpConnection" : "TcpTimeWait")} -LocalPort {port} | Remove-TcpConnection" : "");
                 if (SocketSetup.IsWindows)
                 {
                     return $"{Rows(holders.TimeWaitCount)} in TIME_WAIT hold it{(live > 0 ? $", with {Rows(live)} still open" : "")}. On Windows a listener bound with SO_EXCLUSIVEADDRUSE keeps its port until its connections are inactive; {wait}.";
@@ -152,7 +155,7 @@ namespace TcpClose
             if (live > 0)
             {
                 TcpTableEntry row = holders.Rows.First();
-                return $"{Rows(live)} on port {port} still hold it (for example {Endpoints.Show(row.RemoteAddress, row.RemotePort)} in {row.State}): connections accepted by the old listener outlive it. Close them, or use -ReuseAddress on both the old and the new listener.";
+                return $"{Rows(live)} on port {port} still hold it (for example {Endpoints.Show(row.RemoteAddress, row.RemotePort)} in {row.State}): connections accepted by the old listener outlive it. Close them{(removable ? $" (or remove them: Get-TcpConnection -LocalPort {port} | Remove-TcpConnection)" : "")}, or use -ReuseAddress on both the old and the new listener.";
             }
 
             return $"No row in the TCP table explains it (the holder may have gone since, or be in another network namespace); try again, or look with Get-TcpConnection -LocalPort {port}.";

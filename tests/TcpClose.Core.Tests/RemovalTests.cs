@@ -61,7 +61,11 @@ namespace TcpClose.Tests
             var filter = new TcpTableFilter { LocalPorts = new[] { port }, RemotePorts = clientPorts, LocalAddresses = new[] { "127.0.0.1" } };
             List<TimeWaitEntry> rows = Poll.Until(() => TcpTable.ReadTimeWait(filter).ToList(), r => r.Count == 3, Deadline);
             Assert.Equal(3, rows.Count);
-            Assert.Equal(ErrorIds.AddressInUse, Assert.Throws<TcpCloseException>(() => Loopback.Listen(port: port)).ErrorId);
+            var inUse = Assert.Throws<TcpCloseException>(() => Loopback.Listen(port: port));
+            Assert.Equal(ErrorIds.AddressInUse, inUse.ErrorId);
+            // Where removal would work (here: CAP_NET_ADMIN), the message and Test-TcpBind's advice offer it.
+            Assert.Contains($"Get-TcpTimeWait -LocalPort {port} | Remove-TcpConnection", inUse.Message);
+            Assert.Contains($"Get-TcpTimeWait -LocalPort {port} | Remove-TcpConnection", BindDiagnosis.Test(new BindTestOptions { Port = port }).Advice);
 
             List<RemovalResult> results = RemoveAll(rows.Select(TcpRowKey.From));
 
@@ -230,6 +234,11 @@ namespace TcpClose.Tests
                 try
                 {
                     Capabilities.DropNetAdminFromThisThread();
+                    Assert.False(TcpRowRemoval.IsPermitted);
+                    // Advice offers removal only where it would work.
+                    string advice = BindDiagnosis.Test(new BindTestOptions { Port = clientEnd.Port }).Advice;
+                    Assert.Contains("TIME_WAIT", advice);
+                    Assert.DoesNotContain("Remove-TcpConnection", advice);
                     using var removal = TcpRowRemoval.Open();
                     removal.Remove(new[] { key, key }, (r, e) => seen.Add(r));
                 }

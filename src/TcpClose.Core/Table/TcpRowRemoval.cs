@@ -326,12 +326,14 @@ namespace TcpClose
             }
         }
 
-        /// <summary>CAP_NET_ADMIN (bit 12) in CapEff of /proc/self/status.</summary>
+        /// <summary>CAP_NET_ADMIN (bit 12) in CapEff of the calling thread (credentials are per thread;
+        /// the kernel checks the thread that sends), /proc/self before Linux 3.17.</summary>
         static bool HasNetAdmin()
         {
             try
             {
-                foreach (string line in File.ReadLines("/proc/self/status"))
+                string path = Directory.Exists("/proc/thread-self") ? "/proc/thread-self/status" : "/proc/self/status";
+                foreach (string line in File.ReadLines(path))
                 {
                     if (!line.StartsWith("CapEff:", StringComparison.Ordinal))
                         continue;
