@@ -29,6 +29,8 @@
         'Get-TcpTimeWait'
         'Wait-TcpTimeWait'
         'Test-TcpBind'
+        'Get-TcpSetting'
+        'Get-TcpPortUsage'
         'Remove-TcpConnection'
     )
     # Empty, not left out: a missing entry means '*'.

@@ -31,6 +31,7 @@ namespace TcpClose
         public const string SendTimeout = "SendTimeout";
         public const string TimeWaitRemains = "TimeWaitRemains";
         public const string TcpTableUnavailable = "TcpTableUnavailable";
+        public const string SettingNotFound = "SettingNotFound";
         public const string SocketError = "SocketError";
         public const string FilterRequired = "FilterRequired";
         public const string InvalidRow = "InvalidRow";

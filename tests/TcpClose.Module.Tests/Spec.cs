@@ -7,7 +7,7 @@ internal static class Spec
     {
         "Start-TcpListener", "Get-TcpListener", "Stop-TcpListener", "Wait-TcpConnection", "New-TcpConnection",
         "Send-TcpData", "Receive-TcpData", "Close-TcpConnection", "Get-TcpConnection", "Get-TcpTimeWait",
-        "Wait-TcpTimeWait", "Test-TcpBind", "Remove-TcpConnection",
+        "Wait-TcpTimeWait", "Test-TcpBind", "Get-TcpSetting", "Get-TcpPortUsage", "Remove-TcpConnection",
     };
 
     /// <summary>The cmdlets that destroy state and so take -WhatIf/-Confirm.</summary>

@@ -140,7 +140,8 @@ namespace TcpClose
         }
 
         /// <summary>Matching raw rows from the source (or the fall-back), tagged with the source that gave them.</summary>
-        static IEnumerable<(TcpTableSource, RawTcpRow)> Rows(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
+        /// <remarks>Also the input of aggregating readers (<see cref="PortUsage"/>) that need no row objects.</remarks>
+        internal static IEnumerable<(TcpTableSource, RawTcpRow)> Rows(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
         {
             TcpTableSource current = source;
             while (true)
@@ -257,7 +258,7 @@ namespace TcpClose
 
         static IEnumerable<RawTcpRow> WindowsRows()
         {
-            long twMs = WindowsTcpTable.ReadTimedWaitDelaySeconds() * 1000L;
+            long twMs = (long)TcpSettings.TimeWaitLength().TotalMilliseconds;
             foreach (bool v6 in new[] { false, true })
             {
                 byte[] table = WindowsTcpTable.Snapshot(v6 ? WindowsTcpTable.AF_INET6 : WindowsTcpTable.AF_INET);
@@ -282,7 +283,7 @@ namespace TcpClose
         /// </remarks>
         static IEnumerable<RawTcpRow> GlobalPropertiesRows()
         {
-            long twMs = s_linux ? 60000 : s_windows ? WindowsTcpTable.ReadTimedWaitDelaySeconds() * 1000L : MacTcp.ReadTimeWaitMs();
+            long twMs = (long)TcpSettings.TimeWaitLength().TotalMilliseconds;
             var props = IPGlobalProperties.GetIPGlobalProperties();
             TcpConnectionInformation[] conns = props.GetActiveTcpConnections();
             bool sawListen = false;
