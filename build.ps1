@@ -6,8 +6,10 @@ Builds the TcpClose module and stages it under out/TcpClose/<version>/.
 .DESCRIPTION
 Reads the version from TcpClose.psd1 (the only place it lives), publishes src/TcpClose with
 dotnet, and stages the manifest, the two assemblies, the format file and the en-US external help
-built from docs/en-US: with platyPS when it is installed, otherwise with the repository's own
-converter (tools/TcpClose.HelpGen, run with dotnet), so Get-Help always has the full help.
+(MAML and the about_TcpClose topic), built from docs/en-US with platyPS's New-ExternalHelp.
+Where platyPS is missing the script installs it from the PowerShell Gallery
+(Install-Module platyPS -Scope CurrentUser); a PowerShell without Install-Module gets one line
+saying how to install it.
 With -Test it runs every test: the xunit suites (dotnet test TcpClose.sln) and the Pester suite
 (tests/*.Tests.ps1) in a child PowerShell against the staged module, so a loaded TcpClose.dll never
 lingers in this session. Every part runs even when an earlier one failed.
@@ -27,7 +29,7 @@ PowerShell 5.1.
 The dotnet build configuration. Default Release.
 
 .PARAMETER Clean
-Remove out/ and every bin/ and obj/ under src/, tests/ and tools/ before building.
+Remove out/ and every bin/ and obj/ under src/ and tests/ before building.
 
 .PARAMETER Test
 After staging, run every test (xunit and Pester), sum the results in out/test-results/ and exit
@@ -78,7 +80,7 @@ if ($Clean) {
         Write-Verbose "Removing $outRoot"
         Remove-Item -LiteralPath $outRoot -Recurse -Force
     }
-    foreach ($projectDir in (Get-ChildItem -LiteralPath $srcRoot, $testsRoot, $toolsRoot -Directory)) {
+    foreach ($projectDir in (Get-ChildItem -LiteralPath $srcRoot, $testsRoot -Directory)) {
         foreach ($name in 'bin', 'obj') {
             $dir = Join-Path $projectDir.FullName $name
             if (Test-Path -LiteralPath $dir) {
@@ -87,6 +89,28 @@ if ($Clean) {
             }
         }
     }
+}
+
+function Import-PlatyPS {
+    # platyPS 0.14 (the module with New-ExternalHelp). When it is missing it is installed from the
+    # PowerShell Gallery for this user, where Install-Module exists; otherwise the build stops
+    # with one line saying how to get it.
+    $platyPS = Get-Module -ListAvailable -Name 'platyPS' | Sort-Object Version -Descending | Select-Object -First 1
+    if (-not $platyPS) {
+        if (-not (Get-Command -Name 'Install-Module' -ErrorAction SilentlyContinue)) {
+            $script:oneLineFailure = ('platyPS is needed to build the help and this PowerShell has no Install-Module: ' +
+                'install platyPS 0.14 (https://www.powershellgallery.com/packages/platyPS) into a folder on $env:PSModulePath, then run build.ps1 again.')
+            throw $script:oneLineFailure
+        }
+        Write-Host 'platyPS is not installed: Install-Module platyPS -Scope CurrentUser (from the PowerShell Gallery)'
+        Install-Module -Name 'platyPS' -Scope CurrentUser -Repository 'PSGallery' -Force
+        $platyPS = Get-Module -ListAvailable -Name 'platyPS' | Sort-Object Version -Descending | Select-Object -First 1
+        if (-not $platyPS) {
+            throw 'Install-Module platyPS ran but platyPS is still not found on $env:PSModulePath.'
+        }
+    }
+    Write-Host "Building en-US help with platyPS $($platyPS.Version) (New-ExternalHelp)"
+    Import-Module -ModuleInfo $platyPS
 }
 
 function Invoke-Staging {
@@ -124,56 +148,19 @@ function Invoke-Staging {
     Copy-Item -LiteralPath (Join-Path (Join-Path $srcRoot 'TcpClose') 'TcpClose.Format.ps1xml') -Destination $moduleRoot
     Copy-Item -LiteralPath (Join-Path $root 'LICENSE') -Destination $moduleRoot
 
-    # External help from the platyPS markdown: classic platyPS (New-ExternalHelp) or its successor
-    # Microsoft.PowerShell.PlatyPS (Import-MarkdownCommandHelp | Export-MamlCommandHelp) when one is
-    # installed; otherwise tools/TcpClose.HelpGen, which writes the same MAML and about_ text.
+    # External help from the platyPS markdown, with platyPS's New-ExternalHelp: every cmdlet page
+    # becomes TcpClose.dll-Help.xml (the name in its 'external help file' header, the one Get-Help
+    # looks for beside a binary module) and about_TcpClose.md becomes about_TcpClose.help.txt.
     $helpRoot = Join-Path $moduleRoot 'en-US'
-    $platyPS = Get-Module -ListAvailable -Name 'platyPS' | Sort-Object Version -Descending | Select-Object -First 1
-    $platyPS1 = Get-Module -ListAvailable -Name 'Microsoft.PowerShell.PlatyPS' | Sort-Object Version -Descending | Select-Object -First 1
     if (-not (Test-Path -LiteralPath $docsRoot)) {
-        Write-Warning "No docs in ${docsRoot}: en-US help was not built."
+        throw "No docs in ${docsRoot}: the en-US help cannot be built."
     }
-    elseif ($platyPS) {
-        Write-Host "Building en-US help with platyPS $($platyPS.Version) (New-ExternalHelp)"
-        Import-Module -ModuleInfo $platyPS
-        # Cmdlet pages become TcpClose.dll-Help.xml (from their 'external help file' header) and
-        # about_TcpClose.help.md becomes about_TcpClose.help.txt.
-        New-ExternalHelp -Path $docsRoot -OutputPath $helpRoot -Force | Out-Null
-    }
-    elseif ($platyPS1) {
-        Write-Host "Building en-US help with Microsoft.PowerShell.PlatyPS $($platyPS1.Version)"
-        Import-Module -ModuleInfo $platyPS1
-        New-Item -ItemType Directory -Path $helpRoot -Force | Out-Null
-        $mamlDir = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-maml-' + [guid]::NewGuid().ToString('N'))
-        try {
-            $pages = Measure-PlatyPSMarkdown -Path (Join-Path $docsRoot '*.md')
-            $pages | Where-Object { $_.FileType -match 'CommandHelp' } |
-                ForEach-Object { Import-MarkdownCommandHelp -Path $_.FilePath } |
-                Export-MamlCommandHelp -OutputFolder $mamlDir -Force | Out-Null
-            Get-ChildItem -LiteralPath $mamlDir -Filter '*-Help.xml' -Recurse -File |
-                Copy-Item -Destination $helpRoot
+    Import-PlatyPS
+    New-ExternalHelp -Path $docsRoot -OutputPath $helpRoot -Force | Out-Null
+    foreach ($expected in 'TcpClose.dll-Help.xml', 'about_TcpClose.help.txt') {
+        if (-not (Test-Path -LiteralPath (Join-Path $helpRoot $expected))) {
+            throw "platyPS wrote no $expected in ${helpRoot}: Get-Help finds binary cmdlet help only under TcpClose.dll-Help.xml (set 'external help file: TcpClose.dll-Help.xml' in each docs page)."
         }
-        finally {
-            if (Test-Path -LiteralPath $mamlDir) {
-                Remove-Item -LiteralPath $mamlDir -Recurse -Force
-            }
-        }
-        # This platyPS has no about-topic converter; Get-Help shows about_*.help.txt as plain text.
-        Get-ChildItem -LiteralPath $docsRoot -Filter 'about_*.help.md' -File | ForEach-Object {
-            Copy-Item -LiteralPath $_.FullName -Destination (Join-Path $helpRoot ($_.Name -replace '\.md$', '.txt'))
-        }
-    }
-    else {
-        $helpGen = Join-Path $toolsRoot 'TcpClose.HelpGen'
-        Write-Host "Building en-US help with $helpGen (platyPS is not installed)"
-        # '--' is quoted: some PowerShell versions take a bare -- as their own end-of-parameters marker.
-        dotnet run --project $helpGen --configuration $Configuration '--' $docsRoot $helpRoot
-        if ($LASTEXITCODE -ne 0) {
-            throw "TcpClose.HelpGen failed with exit code $LASTEXITCODE (the page and line are in its error above)."
-        }
-    }
-    if ((Test-Path -LiteralPath $helpRoot) -and -not (Test-Path -LiteralPath (Join-Path $helpRoot 'TcpClose.dll-Help.xml'))) {
-        Write-Warning "No TcpClose.dll-Help.xml in ${helpRoot}: Get-Help finds binary cmdlet help only under that name (set 'external help file: TcpClose.dll-Help.xml' in each docs page)."
     }
 
     Write-Host "Staged TcpClose $version in $moduleRoot"
@@ -182,7 +169,18 @@ function Invoke-Staging {
 $relativeManifest = Join-Path (Join-Path (Join-Path (Join-Path '.' 'out') 'TcpClose') $version) 'TcpClose.psd1'
 
 if (-not $Test) {
-    Invoke-Staging
+    $oneLineFailure = $null
+    try {
+        Invoke-Staging
+    }
+    catch {
+        if ($oneLineFailure) {
+            # A failure whose message says all the user needs: that one line, no error record.
+            [Console]::Error.WriteLine($oneLineFailure)
+            exit 1
+        }
+        throw
+    }
     Write-Host "Import-Module $relativeManifest"
     return
 }
