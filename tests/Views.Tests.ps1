@@ -44,8 +44,11 @@ BeforeAll {
                 $rows = @(Get-TcpTimeWait -LocalPort $v4.LocalPort -RemotePort $client.LocalPort)
             } while ($rows.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline -and -not (Start-Sleep -Milliseconds 50))
             $rows | ForEach-Object { $out.Add($_) }
-            # A removal result without privileges: a row that does not exist is AlreadyGone (Linux),
-            # Failed on Windows when not elevated; macOS has no removal at all (PlatformNotSupported).
+            # Probes: one that connects (IPv6) and one refused (v4 listens on 127.0.0.1 only).
+            $out.Add((Test-TcpPort -RemoteAddress '::1' -RemotePort $v6.LocalPort))
+            $out.Add((Test-TcpPort -RemoteAddress '::1' -RemotePort $v4.LocalPort))
+            # A removal result without privileges: a row that does not exist is AlreadyGone (Linux,
+            # Windows); macOS has no removal at all (PlatformNotSupported).
             try {
                 [pscustomobject]@{ LocalAddress = '127.0.0.1'; LocalPort = $v4.LocalPort; RemoteAddress = '127.0.0.1'; RemotePort = 1; State = 'Established' } |
                     Remove-TcpConnection -Confirm:$false -ErrorAction SilentlyContinue | ForEach-Object { $out.Add($_) }
