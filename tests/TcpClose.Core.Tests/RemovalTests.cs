@@ -127,6 +127,31 @@ namespace TcpClose.Tests
             Assert.Empty(TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port }, States = new[] { TcpState.Listen } }));
         }
 
+        /// <summary>Listeners sharing a port through SO_REUSEPORT: each is reached, though the kernel's lookup picks one of the group.</summary>
+        [LinuxNetAdminFact]
+        public void EveryListenerOfAnSoReusePortGroupIsRemoved()
+        {
+            var listeners = new List<Listener> { TcpSockets.StartListener(new ListenerOptions { Address = "127.0.0.1", Port = 0, ReusePort = true }) };
+            int port = listeners[0].LocalPort;
+            try
+            {
+                for (int i = 0; i < 3; i++)
+                    listeners.Add(TcpSockets.StartListener(new ListenerOptions { Address = "127.0.0.1", Port = port, ReusePort = true }));
+                var filter = new TcpTableFilter { LocalPorts = new[] { port }, States = new[] { TcpState.Listen } };
+                List<TcpTableEntry> rows = TcpTable.Read(filter).ToList();
+                Assert.Equal(4, rows.Count);
+
+                List<RemovalResult> results = RemoveAll(rows.Select(TcpRowKey.From));
+
+                Assert.All(results, r => Assert.Equal(RemovalOutcome.Removed, r.Outcome));
+                Assert.Empty(TcpTable.Read(filter));
+            }
+            finally
+            {
+                listeners.ForEach(l => l.Dispose());
+            }
+        }
+
         /// <summary>A row removed twice: the second time it is AlreadyGone, not an error.</summary>
         [LinuxNetAdminFact]
         public void ARowAlreadyGoneIsReportedAsSuchNotAsAFailure()

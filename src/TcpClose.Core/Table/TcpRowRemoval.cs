@@ -208,11 +208,54 @@ namespace TcpClose
                 }
                 if (n > 0)
                     Exchange(fd, n * InetDiagRequest.ExactLen, first, slots, lookup: false, batch);
+
+                // 3. A listener of an SO_REUSEPORT group answers ENOENT when the kernel's lookup picked
+                //    another member of the group: steer the lookup to the others before calling it gone.
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    if (slots[i].Gone && slots[i].State == TcpState.Listen && slots[i].Id.IsKnown)
+                        RemoveGroupListener(fd, batch[i], ref slots[i]);
+                }
             }
             finally
             {
                 if (added)
                     _netlink.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// SOCK_DESTROY for one listener, retried with other remote ports in the request. For a listener
+        /// the kernel's lookup (__inet_lookup_listener) picks a member of an SO_REUSEPORT group by a hash
+        /// of the request's remote address and port; the cookie check then refuses any member but ours.
+        /// The remote address stays 0.0.0.0/::, which no connection has, so only listeners can match.
+        /// Then, if still refused, a dump of the port's listeners says whether ours is really gone.
+        /// </summary>
+        void RemoveGroupListener(int fd, TcpRowKey row, ref Slot slot)
+        {
+            var one = new Slot[1];
+            var single = new List<TcpRowKey> { row };
+            for (int remotePort = 1; remotePort <= 256; remotePort++)
+            {
+                one[0] = new Slot { Id = slot.Id, State = slot.State };
+                uint seq = NextSeqs(1);
+                InetDiagRequest.BuildExact(_send, 0, LinuxNetlink.SOCK_DESTROY, slot.Id.Family,
+                    row.Local, row.LocalPort, row.Remote, remotePort, slot.Id.Interface, slot.Id.Cookie, seq);
+                Exchange(fd, InetDiagRequest.ExactLen, seq, one, lookup: false, single);
+                if (!one[0].Gone)
+                {
+                    slot = one[0]; // removed, or a real error (EPERM...)
+                    return;
+                }
+            }
+            var warnings = new TcpTableWarnings(null);
+            foreach (RawTcpRow r in NetlinkTcpReader.Read(1u << LinuxTcpStates.Listen, row.LocalPort, 0, null, warnings))
+            {
+                if (r.Id.Cookie == slot.Id.Cookie)
+                {
+                    slot.Gone = false;
+                    slot.Error = LinuxNetlink.ENOENT; // still there, but out of the lookup's reach
+                }
             }
         }
 
@@ -316,6 +359,10 @@ namespace TcpClose
                     return new TcpCloseException(ErrorIds.RemoveNotSupported, TcpErrorCategory.NotImplemented,
                         $"Cannot remove {row}: this kernel was built without CONFIG_INET_DIAG_DESTROY, so it cannot destroy sockets (SOCK_DESTROY answered EOPNOTSUPP; ss -K fails the same way). Wait for TIME_WAIT rows to go (Wait-TcpTimeWait), or stop the process that owns the connection.",
                         row.Row ?? row, inner);
+                case LinuxNetlink.ENOENT:
+                    return new TcpCloseException(ErrorIds.RemoveFailed, TcpErrorCategory.ResourceUnavailable,
+                        $"Cannot remove {row}: it is one of several listeners sharing the port through SO_REUSEPORT, and the kernel's lookup kept finding the others. Remove the others first, or stop the process.",
+                        row.Row ?? row, inner);
                 case LinuxNetlink.ENOBUFS:
                     return new TcpCloseException(ErrorIds.RemoveFailed, TcpErrorCategory.ResourceUnavailable,
                         $"Cannot tell whether {row} was removed: the kernel's answer was lost (netlink receive buffer overrun). Look with Get-TcpConnection and try again.",
@@ -351,8 +398,12 @@ namespace TcpClose
 
         #region Windows
 
+        /// <summary>Error code for "SetTcpEntry said yes but the row is still there".</summary>
+        const int StillThere = -2;
+
         void RemoveWindows(List<TcpRowKey> batch, Slot[] slots)
         {
+            var answers = new int[batch.Count];
             for (int i = 0; i < batch.Count; i++)
             {
                 TcpRowKey row = batch[i];
@@ -362,35 +413,47 @@ namespace TcpClose
                     slots[i].Error = -1; // IPv6: no API
                     continue;
                 }
-                int rc = WindowsTcpEntry.DeleteTcb((uint)row.Local.Lo, row.LocalPort, (uint)row.Remote.Lo, row.RemotePort);
-                if (rc == 0)
+                answers[i] = WindowsTcpEntry.DeleteTcb((uint)row.Local.Lo, row.LocalPort, (uint)row.Remote.Lo, row.RemotePort);
+            }
+
+            // One look at the table afterwards for the whole batch: a failure on a row that is no longer
+            // there is AlreadyGone (Windows has no "no such row" answer of its own), and a success on a
+            // row still there is not believed (Wine's SetTcpEntry is a stub that answers 0).
+            HashSet<(IPKey, int, IPKey, int)> table = IPv4Table();
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (slots[i].Error != 0)
                     continue;
-                // Windows has no "no such row" answer of its own: look before calling it a failure.
-                if (!StillInTable(row))
+                TcpRowKey row = batch[i];
+                bool present = table == null ? answers[i] != 0 : table.Contains((row.Local, row.LocalPort, row.Remote, row.RemotePort));
+                if (answers[i] == 0)
+                    slots[i].Error = present ? StillThere : 0;
+                else if (!present)
                     slots[i].Gone = true;
                 else
-                    slots[i].Error = rc;
+                    slots[i].Error = answers[i];
             }
         }
 
-        static bool StillInTable(TcpRowKey row)
+        /// <summary>The 4-tuples of the IPv4 table now, or null when it cannot be read.</summary>
+        static HashSet<(IPKey, int, IPKey, int)> IPv4Table()
         {
             try
             {
                 byte[] table = WindowsTcpTable.Snapshot(WindowsTcpTable.AF_INET);
                 int n = WindowsTcpTable.RowCount(table, false);
+                var set = new HashSet<(IPKey, int, IPKey, int)>();
                 for (int i = 0; i < n; i++)
                 {
                     if (!WindowsTcpTable.TryParseRow(table, i, false, out RawTcpRow r))
                         break;
-                    if (r.LocalPort == row.LocalPort && r.RemotePort == row.RemotePort && r.Local.Equals(row.Local) && r.Remote.Equals(row.Remote))
-                        return true;
+                    set.Add((r.Local, r.LocalPort, r.Remote, r.RemotePort));
                 }
-                return false;
+                return set;
             }
             catch (Exception e) when (e is TcpSourceRefusedException || e is DllNotFoundException || e is EntryPointNotFoundException)
             {
-                return true; // cannot tell: report the failure as it came
+                return null; // cannot tell: take SetTcpEntry's answers as they came
             }
         }
 
@@ -399,6 +462,10 @@ namespace TcpClose
             if (code == -1)
                 return new TcpCloseException(ErrorIds.RemoveIPv6NotSupported, TcpErrorCategory.NotImplemented,
                     $"Cannot remove {row}: Windows has no call that removes an IPv6 connection (SetTcpEntry takes IPv4 rows only). Close it in the process that owns it, or stop that process.",
+                    row.Row ?? row);
+            if (code == StillThere)
+                return new TcpCloseException(ErrorIds.RemoveFailed, TcpErrorCategory.InvalidOperation,
+                    $"Cannot remove {row}: SetTcpEntry answered success but the row is still in the TCP table (Wine's SetTcpEntry does nothing; on Windows, the state may not be one it can delete).",
                     row.Row ?? row);
             var inner = new Win32Exception(code);
             if (code == WindowsTcpEntry.ERROR_MR_MID_NOT_FOUND || code == WindowsTcpEntry.ERROR_ACCESS_DENIED)
