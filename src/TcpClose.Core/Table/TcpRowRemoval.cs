@@ -404,6 +404,8 @@ namespace TcpClose
         void RemoveWindows(List<TcpRowKey> batch, Slot[] slots)
         {
             var answers = new int[batch.Count];
+            // A row not in the table before the call is AlreadyGone: SetTcpEntry is not asked about it.
+            HashSet<(IPKey, int, IPKey, int)> before = IPv4Table();
             for (int i = 0; i < batch.Count; i++)
             {
                 TcpRowKey row = batch[i];
@@ -411,6 +413,11 @@ namespace TcpClose
                 if (!row.Local.IsV4 || !row.Remote.IsV4)
                 {
                     slots[i].Error = -1; // IPv6: no API
+                    continue;
+                }
+                if (before != null && !before.Contains((row.Local, row.LocalPort, row.Remote, row.RemotePort)))
+                {
+                    slots[i].Gone = true;
                     continue;
                 }
                 answers[i] = WindowsTcpEntry.DeleteTcb((uint)row.Local.Lo, row.LocalPort, (uint)row.Remote.Lo, row.RemotePort);
@@ -422,7 +429,7 @@ namespace TcpClose
             HashSet<(IPKey, int, IPKey, int)> table = IPv4Table();
             for (int i = 0; i < batch.Count; i++)
             {
-                if (slots[i].Error != 0)
+                if (slots[i].Error != 0 || slots[i].Gone)
                     continue;
                 TcpRowKey row = batch[i];
                 bool present = table == null ? answers[i] != 0 : table.Contains((row.Local, row.LocalPort, row.Remote, row.RemotePort));
