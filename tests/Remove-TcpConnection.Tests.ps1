@@ -177,6 +177,27 @@ Describe 'Remove-TcpConnection' {
         Get-TcpConnection -LocalPort $listener.LocalPort -State Listen | Should -BeNullOrEmpty
     }
 
+    It 'on Windows says Removed only when the row left the table (Wine''s SetTcpEntry answers success and does nothing)' -Skip:(-not $onWindows) {
+        $listener = Start-TcpListener
+        $pair = New-TestPair $listener
+        try {
+            $row = Get-TcpConnection -LocalPort $listener.LocalPort -RemotePort $pair.Client.LocalPort -State Established
+            $result = $null
+            try {
+                $row | Remove-TcpConnection -Confirm:$false -ErrorAction SilentlyContinue -OutVariable result | Out-Null
+            }
+            catch {
+                $_.FullyQualifiedErrorId | Should -BeLike 'PermissionDenied,*' # not elevated: terminating
+            }
+            $still = @(Get-TcpConnection -LocalPort $listener.LocalPort -RemotePort $pair.Client.LocalPort -State Established).Count
+            @($result).Count | Should -Be 1
+            if ($result[0].Removed) { $still | Should -Be 0 } else { $still | Should -Be 1; $result[0].ErrorId | Should -BeIn 'RemoveFailed', 'PermissionDenied' }
+        }
+        finally {
+            Close-TestConnection $pair.Client $pair.Server
+        }
+    }
+
     It 'says RemoveIPv6NotSupported for an IPv6 row on Windows' -Skip:(-not $onWindows) {
         $row = [pscustomobject]@{ LocalAddress = '::1'; LocalPort = 1; RemoteAddress = '::1'; RemotePort = 2; State = 'Established' }
         $result = $row | Remove-TcpConnection -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable errs
