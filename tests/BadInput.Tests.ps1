@@ -43,6 +43,15 @@ BeforeDiscovery {
         @{ Cmdlet = 'Send-TcpData'; Parameter = 'Encoding'; Value = 'EBCDIC'; Id = 'ParameterArgumentValidationError'; Rest = { @{ Connection = $pair.Client; Text = 'x' } } }
         @{ Cmdlet = 'Send-TcpData'; Parameter = 'Size'; Value = 0; Id = 'InvalidCount'; Rest = { @{ Connection = $pair.Client } } }
         @{ Cmdlet = 'Send-TcpData'; Parameter = 'Timeout'; Value = 0; Id = 'InvalidTimeout'; Rest = { @{ Connection = $pair.Client; Text = 'x' } } }
+        # -WhatIf on every Remove-TcpConnection case: a bad value must stop it before any row goes,
+        # and if one did not, nothing of anyone else's is destroyed.
+        @{ Cmdlet = 'Remove-TcpConnection'; Parameter = 'InputObject'; Value = 'not a row'; Id = 'InvalidRow'; Rest = { @{ WhatIf = $true } } }
+        @{ Cmdlet = 'Remove-TcpConnection'; Parameter = 'State'; Value = 'Bogus'; Id = 'CannotConvertArgumentNoMessage'; Rest = { @{ WhatIf = $true } } }
+        @{ Cmdlet = 'Remove-TcpConnection'; Parameter = 'LocalAddress'; Value = 'x.y'; Id = 'InvalidAddress'; Rest = { @{ WhatIf = $true } } }
+        @{ Cmdlet = 'Remove-TcpConnection'; Parameter = 'LocalPort'; Value = 99999; Id = 'InvalidPort'; Rest = { @{ WhatIf = $true } } }
+        @{ Cmdlet = 'Remove-TcpConnection'; Parameter = 'RemoteAddress'; Value = '1.2.3'; Id = 'InvalidAddress'; Rest = { @{ WhatIf = $true } } }
+        @{ Cmdlet = 'Remove-TcpConnection'; Parameter = 'RemotePort'; Value = -1; Id = 'InvalidPort'; Rest = { @{ WhatIf = $true } } }
+        @{ Cmdlet = 'Remove-TcpConnection'; Parameter = 'OwningProcess'; Value = -1; Id = 'InvalidProcessId'; Rest = { @{ WhatIf = $true } } }
         @{ Cmdlet = 'Start-TcpListener'; Parameter = 'Port'; Value = 70000; Id = 'InvalidPort'; Rest = { @{} } }
         @{ Cmdlet = 'Start-TcpListener'; Parameter = 'Address'; Value = 'x.y'; Id = 'InvalidAddress'; Rest = { @{} } }
         @{ Cmdlet = 'Start-TcpListener'; Parameter = 'Backlog'; Value = 0; Id = 'InvalidBacklog'; Rest = { @{} } }
