@@ -37,6 +37,7 @@
         'Test-TcpBind'
         'Get-TcpSetting'
         'Get-TcpPortUsage'
+        'Test-TcpPort'
     )
     # Empty, not left out: a missing entry means '*'.
     FunctionsToExport    = @()

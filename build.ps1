@@ -11,8 +11,9 @@ Where platyPS is missing the script installs it from the PowerShell Gallery
 (Install-Module platyPS -Scope CurrentUser); a PowerShell without Install-Module gets one line
 saying how to install it.
 With -Test it runs every test: the xunit suites (dotnet test TcpClose.sln) and the Pester suite
-(tests/*.Tests.ps1) in a child PowerShell against the staged module, so a loaded TcpClose.dll never
-lingers in this session. Every part runs even when an earlier one failed.
+(tests/*.Tests.ps1, and the example suites users copy, docs/examples/*.Tests.ps1) in a child
+PowerShell against the staged module, so a loaded TcpClose.dll never lingers in this session.
+Every part runs even when an earlier one failed.
 
 Test results: every part writes its result file into out/test-results/ (emptied at the start of
 each -Test run): dotnet test one .trx per test project, each Pester lane pester-<lane>.xml
@@ -103,6 +104,7 @@ $moduleRoot = Join-Path (Join-Path $outRoot 'TcpClose') $version
 $stagedManifest = Join-Path $moduleRoot 'TcpClose.psd1'
 $srcRoot = Join-Path $root 'src'
 $testsRoot = Join-Path $root 'tests'
+$examplesRoot = Join-Path (Join-Path $root 'docs') 'examples'
 $docsRoot = Join-Path (Join-Path $root 'docs') 'en-US'
 $toolsRoot = Join-Path $root 'tools'
 
@@ -178,6 +180,10 @@ function Invoke-Staging {
     Copy-Item -LiteralPath $manifestPath -Destination $moduleRoot
     Copy-Item -LiteralPath (Join-Path (Join-Path $srcRoot 'TcpClose') 'TcpClose.Format.ps1xml') -Destination $moduleRoot
     Copy-Item -LiteralPath (Join-Path $root 'LICENSE') -Destination $moduleRoot
+    # The example suites users copy (about_TcpClose points to them), shipped in the module's Examples.
+    if (Test-Path -LiteralPath $examplesRoot) {
+        Copy-Item -LiteralPath $examplesRoot -Destination (Join-Path $moduleRoot 'Examples') -Recurse
+    }
 
     # External help from the platyPS markdown, with platyPS's New-ExternalHelp: every cmdlet page
     # becomes TcpClose.dll-Help.xml (the name in its 'external help file' header, the one Get-Help
@@ -229,8 +235,8 @@ $brokenParts = New-Object System.Collections.Generic.List[string]
 
 function Invoke-PesterLane {
     <#
-    Runs tools/PesterTest.ps1 (every tests/*.Tests.ps1) in a fresh PowerShell against the staged
-    module and writes the NUnit XML to out/test-results/pester-<Lane>.xml. -Command is the
+    Runs tools/PesterTest.ps1 (every tests/*.Tests.ps1 and docs/examples/*.Tests.ps1) in a fresh
+    PowerShell against the staged module and writes the NUnit XML to out/test-results/pester-<Lane>.xml. -Command is the
     PowerShell to start and any arguments before -File (a lane for another PowerShell, e.g.
     pwsh-windows under Wine, is one more call); paths are passed as this machine sees them.
     #>
@@ -242,7 +248,7 @@ function Invoke-PesterLane {
     $resultPath = Join-Path $resultsDir "pester-$Lane.xml"
     $exe = $Command[0]
     $arguments = @($Command | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass',
-        '-File', $runner, '-TestPath', $testsRoot, '-ResultPath', $resultPath)
+        '-File', $runner, '-TestPath', $testsRoot, '-ExamplesPath', $examplesRoot, '-ResultPath', $resultPath)
     Write-Host "Pester ($Lane): $exe"
     $previous = $env:TCPCLOSE_MODULE_PATH
     $env:TCPCLOSE_MODULE_PATH = $stagedManifest

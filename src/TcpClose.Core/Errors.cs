@@ -30,6 +30,7 @@ namespace TcpClose
         public const string AcceptTimeout = "AcceptTimeout";
         public const string SendTimeout = "SendTimeout";
         public const string TimeWaitRemains = "TimeWaitRemains";
+        public const string PortNotAnswering = "PortNotAnswering";
         public const string TcpTableUnavailable = "TcpTableUnavailable";
         public const string SettingNotFound = "SettingNotFound";
         public const string SocketError = "SocketError";

@@ -16,6 +16,8 @@ static class Program
           --timewait N   first make N TIME_WAIT rows on 127.0.0.1 (client side closes first);
                          N <= 120000 and below net.ipv4.tcp_max_tw_buckets. Default 40000; 0 = use the table as is.
           --runs R       best of R timed runs per reader (default 5)
+          --probe N      instead: N Test-TcpPort probes of one port against N connect + graceful
+                         closes, and the TIME_WAIT rows each leaves (run under the exclusive table lock)
           --help         this text
 
         Measured, in one process: TcpClose netlink (full TIME_WAIT read), TcpClose /proc/net/tcp,
@@ -39,6 +41,8 @@ static class Program
                 case "--timewait" when i + 1 < args.Length && int.TryParse(args[i + 1], out n):
                     i++;
                     break;
+                case "--probe" when i + 1 < args.Length && int.TryParse(args[i + 1], out int probes) && probes > 0 && probes <= 20000:
+                    return OperatingSystem.IsLinux() ? ProbeBenchmark.Run(probes) : 2;
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out runs) && runs > 0:
                     i++;
                     break;

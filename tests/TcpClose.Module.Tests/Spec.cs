@@ -8,6 +8,7 @@ internal static class Spec
         "Start-TcpListener", "Get-TcpListener", "Stop-TcpListener", "Wait-TcpConnection", "New-TcpConnection",
         "Send-TcpData", "Receive-TcpData", "Close-TcpConnection", "Get-TcpConnection", "Get-TcpTimeWait",
         "Wait-TcpTimeWait", "Test-TcpBind", "Get-TcpSetting", "Get-TcpPortUsage",
+        "Test-TcpPort",
     };
 
     /// <summary>The cmdlets that destroy state and so take -WhatIf/-Confirm.</summary>

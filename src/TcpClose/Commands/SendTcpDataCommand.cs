@@ -18,11 +18,13 @@ namespace TcpClose.Commands
 
         #region Parameters
 
-        /// <summary>The connection to write to. Accepts pipeline input.</summary>
+        /// <summary>The connection to write to, or its Id (Tab completes it). Accepts pipeline input.</summary>
         [Parameter(ParameterSetName = TextSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
         [Parameter(ParameterSetName = PipelineTextSet, Mandatory = true, ValueFromPipeline = true)]
         [Parameter(ParameterSetName = BytesSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
         [Parameter(ParameterSetName = FillSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [ArgumentCompleter(typeof(ConnectionCompleter))]
+        [ConnectionTransformation]
         public Connection Connection { get; set; }
 
         /// <summary>The text to send, encoded with -Encoding.</summary>
