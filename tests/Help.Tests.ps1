@@ -35,6 +35,10 @@ BeforeDiscovery {
     # The examples that cannot run here, with the reason shown on the skipped test.
     # Key: '<Cmdlet> <example number>' (the N of "### Example N").
     $ExampleSkips = @{
+        'Start-TcpListener 2' = 'listens on port 8080 on every address of the machine, which a test run on a shared machine must not'
+        'Get-TcpConnection 3' = 'needs PowerShell remoting to other computers (web01, web02)'
+        'Get-TcpSetting 4'    = 'needs PowerShell remoting to other computers (web01, web02)'
+        'Wait-TcpTimeWait 1'  = 'stops and starts a system service (myservice)'
     }
 
     $docsRoot = Join-Path (Join-Path (Split-Path -Parent $PSScriptRoot) 'docs') 'en-US'
@@ -153,6 +157,25 @@ Describe 'about_TcpClose' {
         $about | Should -Not -Match '\|\s*-{3,}\s*\|'
     }
 
+    It 'keeps paragraphs apart (a paragraph followed by another ends with two spaces)' {
+        # platyPS's about renderer runs the paragraphs of a section together, with no blank line,
+        # unless the earlier one ends with a markdown line break (two spaces).
+        $lines = @(Get-Content -LiteralPath (Join-Path $docsRoot 'about_TcpClose.md'))
+        $inCode = $false
+        $runTogether = for ($i = 0; $i -lt $lines.Count - 2; $i++) {
+            if ($lines[$i].StartsWith('```')) {
+                $inCode = -not $inCode
+                continue
+            }
+            $isText = $lines[$i].Trim() -and $lines[$i] -notmatch '^(#|```|- )'
+            $nextIsText = $lines[$i + 2].Trim() -and $lines[$i + 2] -notmatch '^(#|```|- )'
+            if (-not $inCode -and $isText -and -not $lines[$i + 1].Trim() -and $nextIsText -and $lines[$i] -notmatch '  $') {
+                "line $($i + 1): $($lines[$i])"
+            }
+        }
+        $runTogether | Should -BeNullOrEmpty
+    }
+
     It 'names every exported cmdlet' {
         foreach ($name in (Get-Module TcpClose).ExportedCmdlets.Keys) {
             $about | Should -Match ([regex]::Escape($name))
@@ -181,7 +204,24 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
                 $ps.Runspace = $runspace
                 try {
                     $null = $ps.AddScript('$ProgressPreference = ''SilentlyContinue''').AddStatement()
-                    $null = $ps.AddScript($example.Code)
+                    if ($example.Code -match '^\s*(It|Describe|Context)\s') {
+                        # A Pester example runs in Invoke-Pester (It needs a Describe around it).
+                        $pesterCode = $example.Code
+                        if ($Matches[1] -ne 'Describe') {
+                            $pesterCode = "Describe 'docs example' {`n$pesterCode`n}"
+                        }
+                        $null = $ps.AddScript({
+                                param([string]$Code)
+                                $container = New-PesterContainer -ScriptBlock ([scriptblock]::Create($Code))
+                                $run = Invoke-Pester -Container $container -PassThru -Output None
+                                if ($run.Result -ne 'Passed' -or $run.PassedCount -lt 1) {
+                                    throw "the Pester example did not pass: $(@($run.Failed | ForEach-Object { $_.ErrorRecord }) -join '; ')"
+                                }
+                            }.ToString()).AddArgument($pesterCode)
+                    }
+                    else {
+                        $null = $ps.AddScript($example.Code)
+                    }
                     $async = $ps.BeginInvoke()
                     if (-not $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(60))) {
                         $failure.Add('did not finish within 60 s')
@@ -192,7 +232,7 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
                             $null = $ps.EndInvoke($async)
                         }
                         catch {
-                            $failure.Add("threw: $($_.Exception.InnerException.Message)$($_.Exception.Message)")
+                            $failure.Add("threw: $($_.Exception.GetBaseException().Message)")
                         }
                     }
                     foreach ($record in $ps.Streams.Error) {
