@@ -28,7 +28,8 @@ module itself, so a cmdlet added to TcpClose.psd1 is covered here without touchi
      An example that shows an error catches it, e.g. try { ... } catch { $_.FullyQualifiedErrorId }.
    * An example that cannot be self-contained here (it needs another host, root, a different OS,
      or minutes of waiting) gets ONE entry in $ExampleSkips below, '<Cmdlet> <N>' = 'reason'; it
-     shows as a skipped test with that reason. Prefer making the example runnable.
+     shows as a skipped test with that reason (skips that depend on the OS or on root are added
+     right below the table). Prefer making the example runnable.
 #>
 
 BeforeDiscovery {
@@ -43,6 +44,14 @@ BeforeDiscovery {
 
     $docsRoot = Join-Path (Join-Path (Split-Path -Parent $PSScriptRoot) 'docs') 'en-US'
     $onLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
+    $onMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue)
+
+    # Skips that depend on where the suite runs.
+    if ($onMacOS -or ($onLinux -and "$(& id -u)" -ne '0')) {
+        foreach ($n in 1, 3, 4) {
+            $ExampleSkips["Remove-TcpConnection $n"] = 'removes rows of the OS table: needs root on Linux (and is not possible on macOS)'
+        }
+    }
 
     # The exported cmdlets, read from the staged manifest without importing the module here.
     $modulePath = $env:TCPCLOSE_MODULE_PATH
