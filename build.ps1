@@ -363,10 +363,19 @@ if ($passed + $failed -eq 0) {
 
 # What the run left in its private temp folder, less what the dotnet CLI itself leaves there
 # (empty six-letter folders, dotnet/sdk#35353; NuGet's and MSBuild's scratch folders).
+# The .NET runtime's own IPC files (debugger and diagnostics pipes, the PowerShell host pipe) stay
+# behind when a process is killed rather than ended (Stop-Process -Force); they go with the folder
+# and are reported, not failed.
 $leftInTemp = @(Get-ChildItem -LiteralPath $env:TCPCLOSE_BUILD_TEMP -Force | Where-Object {
         -not (($_.PSIsContainer -and $_.Name -match '^[A-Za-z0-9]{6}$' -and -not (Get-ChildItem -LiteralPath $_.FullName -Force)) -or
             $_.Name -like 'NuGetScratch*' -or $_.Name -like 'MSBuildTemp*')
     } | ForEach-Object { $_.Name })
+$runtimePipes = @($leftInTemp | Where-Object { $_ -match '^(clr-debug-pipe-|dotnet-diagnostic-|CoreFxPipe_)' })
+if ($runtimePipes.Count -gt 0) {
+    $killed = @($runtimePipes | ForEach-Object { if ($_ -match '^(?:clr-debug-pipe|dotnet-diagnostic)-(\d+)-') { $Matches[1] } } | Sort-Object -Unique)
+    Write-Host "note: $($runtimePipes.Count) .NET runtime pipe file(s) of $($killed.Count) killed process(es) ($($killed -join ', ')) were left in the temp folder and go with it"
+    $leftInTemp = @($leftInTemp | Where-Object { $_ -notin $runtimePipes })
+}
 if ($leftInTemp.Count -gt 0) {
     $brokenParts.Add("the run left in the temp folder (a test or the build does not clean up): $($leftInTemp -join ', ')")
 }
