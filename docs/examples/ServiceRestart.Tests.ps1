@@ -32,6 +32,9 @@ BeforeDiscovery {
     # -Skip: values are read while Pester discovers the tests, before BeforeAll runs.
     # ($IsWindows does not exist in Windows PowerShell 5.1, which only runs on Windows.)
     $onWindows = $PSVersionTable.PSEdition -eq 'Desktop' -or $IsWindows
+    # Wine runs Windows programs on Linux, but a child pwsh.exe started there exits at once without
+    # running its script, so this suite has no service to restart under Wine: it skips there.
+    $underWine = $onWindows -and (Test-Path -LiteralPath 'HKLM:\Software\Wine')
 }
 
 BeforeAll {
@@ -139,7 +142,7 @@ AfterAll {
     Remove-Module TcpClose -ErrorAction SilentlyContinue
 }
 
-Describe 'Restarting a TCP service on the same port' {
+Describe 'Restarting a TCP service on the same port' -Skip:$underWine {
 
     # Linux and macOS only: on Windows a bind does not check TIME_WAIT, so this restart just works.
     Context 'The service does not set -ReuseAddress' -Skip:$onWindows {
@@ -203,7 +206,7 @@ Describe 'Restarting a TCP service on the same port' {
         }
 
         AfterAll {
-            Stop-GreetingService $new
+            if ($new) { Stop-GreetingService $new }
         }
 
         It 'restarts at once, while the old connection is still in TIME_WAIT' {
