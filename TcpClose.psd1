@@ -38,6 +38,7 @@
         'Get-TcpSetting'
         'Get-TcpPortUsage'
         'Test-TcpPort'
+        'Remove-TcpConnection'
     )
     # Empty, not left out: a missing entry means '*'.
     FunctionsToExport    = @()

@@ -47,6 +47,15 @@ BeforeAll {
             # Probes: one that connects (IPv6) and one refused (v4 listens on 127.0.0.1 only).
             $out.Add((Test-TcpPort -RemoteAddress '::1' -RemotePort $v6.LocalPort))
             $out.Add((Test-TcpPort -RemoteAddress '::1' -RemotePort $v4.LocalPort))
+            # A removal result without privileges: a row that does not exist is AlreadyGone (Linux,
+            # Windows); macOS has no removal at all (PlatformNotSupported).
+            try {
+                [pscustomobject]@{ LocalAddress = '127.0.0.1'; LocalPort = $v4.LocalPort; RemoteAddress = '127.0.0.1'; RemotePort = 1; State = 'Established' } |
+                    Remove-TcpConnection -Confirm:$false -ErrorAction SilentlyContinue | ForEach-Object { $out.Add($_) }
+            }
+            catch {
+                Write-Verbose "No removal result here: $_"
+            }
         }
         finally {
             $v4, $v6 | Stop-TcpListener -Confirm:$false -ErrorAction SilentlyContinue

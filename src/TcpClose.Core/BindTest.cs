@@ -136,10 +136,13 @@ namespace TcpClose
             }
 
             int live = holders.Rows.Count(r => r.State != TcpState.TimeWait);
+            // Offered only where it would work: Linux with CAP_NET_ADMIN, Windows elevated (IPv4 rows).
+            bool removable = TcpRowRemoval.IsPermitted && (!SocketSetup.IsWindows || holders.Rows.All(r => r.AddressFamily == "IPv4"));
             if (holders.TimeWaitCount > 0)
             {
                 string hold = Plural.Word(holders.TimeWaitCount, "holds", "hold");
-                string wait = $"Wait-TcpTimeWait -LocalPort {port} waits for {Plural.Word(holders.TimeWaitCount, "it", "them")} (longest {Seconds(holders.LongestTimeWait)} left)";
+                string wait = $"Wait-TcpTimeWait -LocalPort {port} waits for {Plural.Word(holders.TimeWaitCount, "it", "them")} (longest {Seconds(holders.LongestTimeWait)} left)"
+                    + (removable ? $"; to free the port now, remove {Plural.Word(holders.TimeWaitCount + live, "it", "them")}: Get-{(live > 0 ? "TcpConnection" : "TcpTimeWait")} -LocalPort {port} | Remove-TcpConnection" : "");
                 if (SocketSetup.IsWindows)
                 {
                     return $"{Rows(holders.TimeWaitCount)} in TIME_WAIT {hold} it{(live > 0 ? $", with {Rows(live)} still open" : "")}. On Windows a listener bound with SO_EXCLUSIVEADDRUSE keeps its port until its connections are inactive; {wait}.";
@@ -153,7 +156,7 @@ namespace TcpClose
             if (live > 0)
             {
                 TcpTableEntry row = holders.Rows.First();
-                return $"{Rows(live)} on port {port} still {Plural.Word(live, "holds", "hold")} it (for example {Endpoints.Show(row.RemoteAddress, row.RemotePort)} in {row.State}): connections accepted by the old listener outlive it. Close {Plural.Word(live, "it", "them")}, or use -ReuseAddress on both the old and the new listener.";
+                return $"{Rows(live)} on port {port} still {Plural.Word(live, "holds", "hold")} it (for example {Endpoints.Show(row.RemoteAddress, row.RemotePort)} in {row.State}): connections accepted by the old listener outlive it. Close {Plural.Word(live, "it", "them")}{(removable ? $" (or remove {Plural.Word(live, "it", "them")}: Get-TcpConnection -LocalPort {port} | Remove-TcpConnection)" : "")}, or use -ReuseAddress on both the old and the new listener.";
             }
 
             return $"No row in the TCP table explains it (the holder may have gone since, or be in another network namespace); try again, or look with Get-TcpConnection -LocalPort {port}.";

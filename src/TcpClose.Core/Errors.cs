@@ -34,6 +34,11 @@ namespace TcpClose
         public const string TcpTableUnavailable = "TcpTableUnavailable";
         public const string SettingNotFound = "SettingNotFound";
         public const string SocketError = "SocketError";
+        public const string FilterRequired = "FilterRequired";
+        public const string InvalidRow = "InvalidRow";
+        public const string RemoveNotSupported = "RemoveNotSupported";
+        public const string RemoveIPv6NotSupported = "RemoveIPv6NotSupported";
+        public const string RemoveFailed = "RemoveFailed";
     }
 
     /// <summary>

@@ -18,6 +18,9 @@ static class Program
           --runs R       best of R timed runs per reader (default 5)
           --probe N      instead: N Test-TcpPort probes of one port against N connect + graceful
                          closes, and the TIME_WAIT rows each leaves (run under the exclusive table lock)
+          --remove N     instead: remove N (<= 20000) TIME_WAIT rows of one port with TcpClose and with
+                         ss -K, refilled before each, R runs each. Needs root. Run it under
+                         flock -x /work/team/table.lock (it destroys rows in bulk).
           --help         this text
 
         Measured, in one process: TcpClose netlink (full TIME_WAIT read), TcpClose /proc/net/tcp,
@@ -30,7 +33,7 @@ static class Program
 
     static int Main(string[] args)
     {
-        int n = 40000, runs = 5;
+        int n = 40000, runs = 5, remove = 0;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -46,6 +49,9 @@ static class Program
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out runs) && runs > 0:
                     i++;
                     break;
+                case "--remove" when i + 1 < args.Length && int.TryParse(args[i + 1], out remove) && remove > 0 && remove <= 20000:
+                    i++;
+                    break;
                 default:
                     Console.Error.WriteLine($"unknown or incomplete argument '{args[i]}'\n\n{Help}");
                     return 2;
@@ -56,6 +62,8 @@ static class Program
             Console.Error.WriteLine("This benchmark compares Linux readers (netlink, /proc, ss); run it on Linux.");
             return 2;
         }
+        if (remove > 0)
+            return RemovalBenchmark.Run(remove, runs); // its own mode: see RemovalBenchmark.cs
         int maxTw = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/tcp_max_tw_buckets").Trim());
         if (n < 0 || n > 120000 || n >= maxTw - 1000)
         {

@@ -120,7 +120,7 @@ namespace TcpClose
                 string processName = pid.HasValue ? owners.NameOf(pid.Value, linux) : null;
                 TimeSpan? timer = r.TimerMs >= 0 && !r.TimerEstimated ? TimeSpan.FromMilliseconds(r.TimerMs) : (TimeSpan?)null;
                 yield return new TcpTableEntry(names.Get(r.Local), r.LocalPort, names.Get(r.Remote), r.RemotePort, r.State,
-                    pid, processName, timer, linux ? r.Inode : (long?)null, src);
+                    pid, processName, timer, linux ? r.Inode : (long?)null, src) { KernelId = r.Id };
             }
         }
 
@@ -135,7 +135,7 @@ namespace TcpClose
                 DateTime now = DateTime.UtcNow;
                 long ms = row.TimerMs >= 0 ? row.TimerMs : 0;
                 yield return new TimeWaitEntry(names.Get(row.Local), row.LocalPort, names.Get(row.Remote), row.RemotePort,
-                    TimeSpan.FromMilliseconds(ms), now, row.TimerEstimated, src);
+                    TimeSpan.FromMilliseconds(ms), now, row.TimerEstimated, src) { KernelId = row.Id };
             }
         }
 
