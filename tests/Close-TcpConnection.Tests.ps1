@@ -72,6 +72,8 @@ Describe 'Close-TcpConnection' {
             $server.State | Should -Be 'Closed'
 
             $peer = Receive-TcpData -Connection $client -UntilClosed -Timeout 5
+            ($peer.Reset -or $peer.EndOfStream) | Should -BeTrue
+            Set-TcpWineSkip "Reset is not shown: the RST reaches the peer's Linux socket (strace: SO_LINGER {1,0}, close, then ECONNRESET in SO_ERROR), but wineserver reads SO_ERROR while polling and clears it, so recv returns 0 and Wine reports end of stream"
             $peer.Reset | Should -BeTrue
             $peer.EndOfStream | Should -BeFalse
         }

@@ -81,6 +81,8 @@ Describe 'Receive-TcpData' {
     It 'reports Reset after the peer''s abortive close' {
         $null = $server | Close-TcpConnection -Abort -Confirm:$false
         $result = Receive-TcpData -Connection $client -UntilClosed -Timeout 5
+        ($result.Reset -or $result.EndOfStream) | Should -BeTrue
+        Set-TcpWineSkip "Reset is not shown: the RST reaches the peer's Linux socket (strace: SO_LINGER {1,0}, close, then ECONNRESET in SO_ERROR), but wineserver reads SO_ERROR while polling and clears it, so recv returns 0 and Wine reports end of stream"
         $result.Reset | Should -BeTrue
         $result.EndOfStream | Should -BeFalse
     }
@@ -90,7 +92,10 @@ Describe 'Receive-TcpData' {
         # Reading one byte proves the segment has arrived; the other nine stay unread.
         (Receive-TcpData -Connection $server -MaxBytes 1 -Timeout 5).Count | Should -Be 1
         $null = $server | Close-TcpConnection -Confirm:$false
-        (Receive-TcpData -Connection $client -UntilClosed -Timeout 5).Reset | Should -BeTrue
+        $result = Receive-TcpData -Connection $client -UntilClosed -Timeout 5
+        ($result.Reset -or $result.EndOfStream) | Should -BeTrue
+        Set-TcpWineSkip "Reset is not shown: the RST reaches the peer's Linux socket (strace: SO_LINGER {1,0}, close, then ECONNRESET in SO_ERROR), but wineserver reads SO_ERROR while polling and clears it, so recv returns 0 and Wine reports end of stream"
+        $result.Reset | Should -BeTrue
     }
 
     It 'decodes Text with -Encoding while Data keeps the raw bytes' {

@@ -19,6 +19,36 @@ $TcpTestOnLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction Sile
 $TcpTestOnMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue)
 $TcpTestOnWindows = -not ($TcpTestOnLinux -or $TcpTestOnMacOS)
 
+# Wine (pwsh-windows in the Windows lane) answers the Windows APIs from the Linux kernel. Detected
+# as Wine documents it: ntdll exports wine_get_version, which Windows' ntdll does not. A test whose
+# Windows behaviour Wine cannot show asserts what Wine does implement, then ends with
+# Set-TcpWineSkip, which marks it skipped with the reason; elsewhere it runs in full.
+$TcpTestUnderWine = $false
+if ($TcpTestOnWindows -and ('System.Runtime.InteropServices.NativeLibrary' -as [type])) {
+    $ntdll = [IntPtr]::Zero
+    $export = [IntPtr]::Zero
+    if ([System.Runtime.InteropServices.NativeLibrary]::TryLoad('ntdll.dll', [ref]$ntdll) -and
+        [System.Runtime.InteropServices.NativeLibrary]::TryGetExport($ntdll, 'wine_get_version', [ref]$export)) {
+        $TcpTestUnderWine = $true
+    }
+}
+
+function Set-TcpWineSkip {
+    <#
+    .SYNOPSIS
+    Under Wine only: ends the current It as skipped, saying why Wine cannot show the Windows
+    behaviour. Does nothing elsewhere, so the rest of the test runs on real Windows.
+    #>
+    param(
+        [Parameter(Mandatory, Position = 0)]
+        [string] $Because
+    )
+
+    if ($TcpTestUnderWine) {
+        Set-ItResult -Skipped -Because "under Wine: $Because"
+    }
+}
+
 function Wait-Until {
     <#
     .SYNOPSIS

@@ -113,7 +113,7 @@ namespace TcpClose
         {
             if (holders.TimeWaitCount > 0)
             {
-                return $"A listener can bind port {port} now, although {Rows(holders.TimeWaitCount)} in TIME_WAIT {Plural.Word(holders.TimeWaitCount, "remains", "remain")} (longest {Seconds(holders.LongestTimeWait)} left).";
+                return $"A listener can bind port {port} now, although {Rows(holders.TimeWaitCount)} in TIME_WAIT {Plural.Word(holders.TimeWaitCount, "remains", "remain")} (longest {Longest(holders)}).";
             }
 
             return $"Nothing holds port {port}: a listener can bind it now.";
@@ -141,7 +141,7 @@ namespace TcpClose
             if (holders.TimeWaitCount > 0)
             {
                 string hold = Plural.Word(holders.TimeWaitCount, "holds", "hold");
-                string wait = $"Wait-TcpTimeWait -LocalPort {port} waits for {Plural.Word(holders.TimeWaitCount, "it", "them")} (longest {Seconds(holders.LongestTimeWait)} left)"
+                string wait = $"Wait-TcpTimeWait -LocalPort {port} waits for {Plural.Word(holders.TimeWaitCount, "it", "them")} (longest {Longest(holders)})"
                     + (removable ? $"; to free the port now, remove {Plural.Word(holders.TimeWaitCount + live, "it", "them")}: Get-{(live > 0 ? "TcpConnection" : "TcpTimeWait")} -LocalPort {port} | Remove-TcpConnection" : "");
                 if (SocketSetup.IsWindows)
                 {
@@ -166,6 +166,10 @@ namespace TcpClose
 
         private static string Seconds(TimeSpan? t) => t.HasValue ? $"{Math.Ceiling(t.Value.TotalSeconds):0} s" : "unknown time";
 
+        // Windows and macOS keep no TIME_WAIT timer we can read: the time is first seen + the OS's TIME_WAIT length.
+        private static string Longest(Holders holders) =>
+            holders.LongestEstimated && holders.LongestTimeWait.HasValue ? $"about {Seconds(holders.LongestTimeWait)} left, estimated" : $"{Seconds(holders.LongestTimeWait)} left";
+
         /// <summary>The rows of the OS table that can stand in the way of a bind to address:port.</summary>
         private sealed class Holders
         {
@@ -173,6 +177,7 @@ namespace TcpClose
             public IReadOnlyList<TcpTableEntry> Rows = Array.Empty<TcpTableEntry>();
             public int TimeWaitCount;
             public TimeSpan? LongestTimeWait;
+            public bool LongestEstimated;
 
             public static Holders Read(IPAddress address, int port)
             {
@@ -186,7 +191,8 @@ namespace TcpClose
                     var timeWait = rows.Where(r => r.State == TcpState.TimeWait).ToList();
                     holders.TimeWaitCount = timeWait.Count;
                     holders.LongestTimeWait = timeWait.Count == 0 ? (TimeSpan?)null
-                        : timeWait.Max(r => r.TimerRemaining ?? TimeSpan.Zero);
+                        : timeWait.Max(r => r.TimeWaitLeft ?? TimeSpan.Zero);
+                    holders.LongestEstimated = timeWait.Any(r => r.TimeWaitLeftEstimated);
                     holders.Observed = true;
                 }
                 catch (Exception ex) when (!(ex is OutOfMemoryException))

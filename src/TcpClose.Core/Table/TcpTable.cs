@@ -120,7 +120,14 @@ namespace TcpClose
                 string processName = pid.HasValue ? owners.NameOf(pid.Value, linux) : null;
                 TimeSpan? timer = r.TimerMs >= 0 && !r.TimerEstimated ? TimeSpan.FromMilliseconds(r.TimerMs) : (TimeSpan?)null;
                 yield return new TcpTableEntry(names.Get(r.Local), r.LocalPort, names.Get(r.Remote), r.RemotePort, r.State,
-                    pid, processName, timer, linux ? r.Inode : (long?)null, src) { KernelId = r.Id };
+                    pid, processName, timer, linux ? r.Inode : (long?)null, src)
+                {
+                    KernelId = r.Id,
+                    // The first-seen estimate (Windows, macOS) is no OS timer, so TimerRemaining stays
+                    // null; the bind diagnosis still needs it to say how long TIME_WAIT holds a port.
+                    TimeWaitLeft = r.State == TcpState.TimeWait && r.TimerMs >= 0 ? TimeSpan.FromMilliseconds(r.TimerMs) : (TimeSpan?)null,
+                    TimeWaitLeftEstimated = r.TimerEstimated,
+                };
             }
         }
 

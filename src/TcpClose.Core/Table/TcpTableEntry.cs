@@ -41,6 +41,12 @@ namespace TcpClose
         /// <summary>Which OS interface produced the row.</summary>
         public TcpTableSource Source { get; }
 
+        /// <summary>TIME_WAIT rows: time left, from the OS timer or the first-seen estimate (as Get-TcpTimeWait shows it).</summary>
+        internal TimeSpan? TimeWaitLeft { get; set; }
+
+        /// <summary>True when <see cref="TimeWaitLeft"/> is the first-seen estimate.</summary>
+        internal bool TimeWaitLeftEstimated { get; set; }
+
         /// <summary>The kernel's id of the socket (netlink rows), which Remove-TcpConnection sends back;
         /// not a property PowerShell shows or serializes.</summary>
         internal SocketId KernelId { get; set; }
@@ -84,6 +90,12 @@ namespace TcpClose
         /// <summary>True where the OS gives no timer and the time left is an estimate (Windows, macOS).</summary>
         public bool IsEstimated { get; }
         public TcpTableSource Source { get; }
+
+        /// <summary>TIME_WAIT rows: time left, from the OS timer or the first-seen estimate (as Get-TcpTimeWait shows it).</summary>
+        internal TimeSpan? TimeWaitLeft { get; set; }
+
+        /// <summary>True when <see cref="TimeWaitLeft"/> is the first-seen estimate.</summary>
+        internal bool TimeWaitLeftEstimated { get; set; }
 
         /// <summary>As <see cref="TcpTableEntry.KernelId"/>.</summary>
         internal SocketId KernelId { get; set; }
