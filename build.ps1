@@ -242,16 +242,19 @@ function Invoke-PesterLane {
     #>
     param(
         [Parameter(Mandatory = $true)] [string]$Lane,
-        [Parameter(Mandatory = $true)] [string[]]$Command
+        [Parameter(Mandatory = $true)] [string[]]$Command,
+        # Put before every path handed to the child: 'Z:' when it is a Windows program under Wine.
+        [string]$PathPrefix = ''
     )
     $runner = Join-Path $toolsRoot 'PesterTest.ps1'
     $resultPath = Join-Path $resultsDir "pester-$Lane.xml"
     $exe = $Command[0]
     $arguments = @($Command | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass',
-        '-File', $runner, '-TestPath', $testsRoot, '-ExamplesPath', $examplesRoot, '-ResultPath', $resultPath)
+        '-File', ($PathPrefix + $runner), '-TestPath', ($PathPrefix + $testsRoot), '-ExamplesPath', ($PathPrefix + $examplesRoot),
+        '-ResultPath', ($PathPrefix + $resultPath))
     Write-Host "Pester ($Lane): $exe"
     $previous = $env:TCPCLOSE_MODULE_PATH
-    $env:TCPCLOSE_MODULE_PATH = $stagedManifest
+    $env:TCPCLOSE_MODULE_PATH = $PathPrefix + $stagedManifest
     try {
         & $exe @arguments
         $exit = $LASTEXITCODE
@@ -318,6 +321,64 @@ else {
         $lane = 'powershell'
     }
     Invoke-PesterLane -Lane $lane -Command @(Join-Path $PSHOME $exeName)
+}
+
+# The Windows lane: on Linux, the same Pester suite in PowerShell for Windows under Wine
+# (pwsh-windows, from ../shared/pwsh/install-windows.sh), so the module's Windows code paths run:
+# GetExtendedTcpTable, the TcpTimedWaitDelay estimate, SO_EXCLUSIVEADDRUSE, the Windows texts.
+# It runs in a private copy of the Wine prefix (out/wine-prefix: hard links for the read-only
+# Windows files, real copies of the registry and the user folders), so the registry changes of
+# the tests and `wineserver -k` at the end touch no other Wine user; the prefix and the wineserver's
+# folder in /tmp go at the end. Bounded: a hung Wine is killed after 20 minutes.
+$pwshWindows = Get-Command -Name 'pwsh-windows' -CommandType Application -ErrorAction Ignore | Select-Object -First 1
+if ($onWindows -or -not ($staged -and $pester)) {
+    # On Windows the lane above is the Windows lane; without a staged module or Pester it cannot run.
+}
+elseif (-not $pwshWindows) {
+    Write-Host 'Windows lane: not run, pwsh-windows is not installed (bash ../shared/pwsh/install-windows.sh installs it)'
+}
+else {
+    $basePrefix = $env:WINEPREFIX
+    if (-not $basePrefix) {
+        $basePrefix = Join-Path $HOME '.cache/tcpclose-wine'
+    }
+    $winePrefix = Join-Path $outRoot 'wine-prefix'
+    $previousPrefix = $env:WINEPREFIX
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    try {
+        if (Test-Path -LiteralPath $winePrefix) {
+            Remove-Item -LiteralPath $winePrefix -Recurse -Force
+        }
+        if (Test-Path -LiteralPath (Join-Path $basePrefix 'system.reg')) {
+            & cp -a --link $basePrefix $winePrefix
+            foreach ($own in @(Get-ChildItem -LiteralPath $winePrefix -Filter '*.reg' -File) + @(Get-Item -LiteralPath (Join-Path $winePrefix 'drive_c/users'))) {
+                $from = Join-Path $basePrefix $own.FullName.Substring($winePrefix.Length)
+                Remove-Item -LiteralPath $own.FullName -Recurse -Force
+                & cp -a $from $own.FullName
+            }
+            # The name of the wineserver's folder in /tmp (Debian's Wine); the copy gets its own.
+            Remove-Item -LiteralPath (Join-Path $winePrefix 'wineserver') -Force -ErrorAction Ignore
+        }
+        $env:WINEPREFIX = $winePrefix
+        Invoke-PesterLane -Lane 'pwsh-windows' -PathPrefix 'Z:' -Command @('timeout', '--kill-after=10', '1200', $pwshWindows.Source)
+    }
+    finally {
+        # No Wine process outlives the run; then the prefix and the server's /tmp folder go.
+        if ($env:WINEPREFIX -eq $winePrefix) {
+            & wineserver -k 2>$null
+            & wineserver -w 2>$null
+        }
+        $env:WINEPREFIX = $previousPrefix
+        $serverDirFile = Join-Path $winePrefix 'wineserver'
+        if (Test-Path -LiteralPath $serverDirFile) {
+            $serverDir = (Get-Content -LiteralPath $serverDirFile -Raw).Trim()
+            if ($serverDir -match '^wine-[A-Za-z0-9]+$') {
+                Remove-Item -LiteralPath (Join-Path '/tmp' $serverDir) -Recurse -Force -ErrorAction Ignore
+            }
+        }
+        Remove-Item -LiteralPath $winePrefix -Recurse -Force -ErrorAction Ignore
+    }
+    Write-Host ('Windows lane (Wine): {0:0} s' -f $clock.Elapsed.TotalSeconds)
 }
 
 # ---- The sum: every result file in out/test-results/ counts, whichever part wrote it. ----
