@@ -356,7 +356,7 @@ else {
                 Remove-Item -LiteralPath $own.FullName -Recurse -Force
                 & cp -a $from $own.FullName
             }
-            # The name of the wineserver's folder in /tmp (Debian's Wine); the copy gets its own.
+            # The name of the wineserver's folder in TMPDIR (Debian's Wine); the copy gets its own.
             Remove-Item -LiteralPath (Join-Path $winePrefix 'wineserver') -Force -ErrorAction Ignore
         }
         $env:WINEPREFIX = $winePrefix
@@ -373,7 +373,7 @@ else {
         if (Test-Path -LiteralPath $serverDirFile) {
             $serverDir = (Get-Content -LiteralPath $serverDirFile -Raw).Trim()
             if ($serverDir -match '^wine-[A-Za-z0-9]+$') {
-                Remove-Item -LiteralPath (Join-Path '/tmp' $serverDir) -Recurse -Force -ErrorAction Ignore
+                Remove-Item -LiteralPath (Join-Path ([System.IO.Path]::GetTempPath()) $serverDir) -Recurse -Force -ErrorAction Ignore
             }
         }
         Remove-Item -LiteralPath $winePrefix -Recurse -Force -ErrorAction Ignore

@@ -52,6 +52,12 @@ BeforeDiscovery {
             $ExampleSkips["Remove-TcpConnection $n"] = 'removes rows of the OS table: needs root on Linux (and is not possible on macOS)'
         }
     }
+    if (& (Join-Path $PSScriptRoot 'UnderWine.ps1')) {
+        foreach ($n in 1, 3, 4) {
+            $ExampleSkips["Remove-TcpConnection $n"] = 'under Wine: SetTcpEntry answers success and removes nothing (Remove-TcpConnection.Tests.ps1 checks the RemoveFailed error the module gives then)'
+        }
+        $ExampleSkips['Get-TcpConnection 4'] = 'under Wine: the example asserts OwningProcess = $PID, and GetExtendedTcpTable under Wine reports PID 0 for every row'
+    }
 
     # The exported cmdlets, read from the staged manifest without importing the module here.
     $modulePath = $env:TCPCLOSE_MODULE_PATH

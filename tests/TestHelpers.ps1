@@ -20,18 +20,10 @@ $TcpTestOnMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction Sile
 $TcpTestOnWindows = -not ($TcpTestOnLinux -or $TcpTestOnMacOS)
 
 # Wine (pwsh-windows in the Windows lane) answers the Windows APIs from the Linux kernel. Detected
-# as Wine documents it: ntdll exports wine_get_version, which Windows' ntdll does not. A test whose
+# by tests/UnderWine.ps1 (ntdll's wine_get_version export). A test whose
 # Windows behaviour Wine cannot show asserts what Wine does implement, then ends with
 # Set-TcpWineSkip, which marks it skipped with the reason; elsewhere it runs in full.
-$TcpTestUnderWine = $false
-if ($TcpTestOnWindows -and ('System.Runtime.InteropServices.NativeLibrary' -as [type])) {
-    $ntdll = [IntPtr]::Zero
-    $export = [IntPtr]::Zero
-    if ([System.Runtime.InteropServices.NativeLibrary]::TryLoad('ntdll.dll', [ref]$ntdll) -and
-        [System.Runtime.InteropServices.NativeLibrary]::TryGetExport($ntdll, 'wine_get_version', [ref]$export)) {
-        $TcpTestUnderWine = $true
-    }
-}
+$TcpTestUnderWine = [bool](& (Join-Path $PSScriptRoot 'UnderWine.ps1'))
 
 function Set-TcpWineSkip {
     <#

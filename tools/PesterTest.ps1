@@ -25,16 +25,11 @@ $ErrorActionPreference = 'Stop'
 
 Import-Module -Name Pester -MinimumVersion 5.0
 
-# Under Wine (ntdll exports wine_get_version) Get-CimInstance never returns (no working WMI), and
+# Under Wine (tests/UnderWine.ps1) Get-CimInstance never returns (no working WMI), and
 # Pester calls it to fill the <environment> of the NUnit XML: the run would hang after its last
 # test. Without it Pester writes the environment as 'Unknown'.
-if (('System.Runtime.InteropServices.NativeLibrary' -as [type]) -and [System.Runtime.InteropServices.RuntimeInformation]::IsOSPlatform([System.Runtime.InteropServices.OSPlatform]::Windows)) {
-    $ntdll = [IntPtr]::Zero
-    $export = [IntPtr]::Zero
-    if ([System.Runtime.InteropServices.NativeLibrary]::TryLoad('ntdll.dll', [ref]$ntdll) -and
-        [System.Runtime.InteropServices.NativeLibrary]::TryGetExport($ntdll, 'wine_get_version', [ref]$export)) {
-        & (Get-Module -Name Pester) { $script:SafeCommands.Remove('Get-CimInstance'); $script:SafeCommands.Remove('Get-WmiObject') }
-    }
+if (& (Join-Path (Join-Path (Split-Path -Parent $PSScriptRoot) 'tests') 'UnderWine.ps1')) {
+    & (Get-Module -Name Pester) { $script:SafeCommands.Remove('Get-CimInstance'); $script:SafeCommands.Remove('Get-WmiObject') }
 }
 
 $configuration = [PesterConfiguration]::Default
