@@ -9,6 +9,7 @@ BeforeDiscovery {
     $onLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
     $onMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue)
     $onWindows = -not ($onLinux -or $onMacOS)
+    $underWine = [bool](& (Join-Path $PSScriptRoot 'UnderWine.ps1'))
 }
 
 Describe 'Get-TcpConnection' {
@@ -80,6 +81,33 @@ Describe 'Get-TcpConnection' {
         $rows = @(Get-TcpConnection -OwningProcess $PID)
         $rows.LocalPort | Should -Contain $client.LocalPort
         $rows | ForEach-Object { $_.OwningProcess | Should -Be $PID }
+    }
+
+    It 'reads through GetExtendedTcpTable the same <Family> rows for this test''s ports as the Linux kernel below Wine (<File>; Windows path, run under Wine only)' -Skip:(-not $underWine) -ForEach @(
+        @{ Family = 'IPv4'; Address = '127.0.0.1'; File = '/proc/net/tcp' }
+        @{ Family = 'IPv6'; Address = '::1'; File = '/proc/net/tcp6' }
+    ) {
+        $listener = Start-TcpListener -Address $Address
+        $pair = New-TestPair $listener
+        $client = $pair.Client
+        $server = $pair.Server
+        $ports = @($listener.LocalPort, $client.LocalPort)
+        # What the kernel says (ss reads the same through netlink): local and remote port, state.
+        $states = @{ '01' = 'Established'; '0A' = 'Listen'; '06' = 'TimeWait'; '08' = 'CloseWait' }
+        $kernel = @(Get-Content -LiteralPath "Z:$File" | Select-Object -Skip 1 | ForEach-Object {
+                $f = -split $_
+                $local = [Convert]::ToInt32($f[1].Split(':')[1], 16)
+                if ($local -in $ports) {
+                    '{0}->{1} {2}' -f $local, [Convert]::ToInt32($f[2].Split(':')[1], 16), $states[$f[3]]
+                }
+            } | Sort-Object)
+        $kernel.Count | Should -Be 3
+        $rows = @(Get-TcpConnection -LocalPort $ports | ForEach-Object {
+                $_.Source | Should -Be 'WindowsTcpTable'
+                $_.AddressFamily | Should -Be $Family
+                '{0}->{1} {2}' -f $_.LocalPort, $_.RemotePort, $_.State
+            } | Sort-Object)
+        $rows | Should -Be $kernel
     }
 
     It 'shows the owner of an established connection without being asked (Linux, Windows)' -Skip:$onMacOS {

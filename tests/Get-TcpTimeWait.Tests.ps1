@@ -9,6 +9,7 @@ BeforeDiscovery {
     $onLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
     $onMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue)
     $onWindows = -not ($onLinux -or $onMacOS)
+    $underWine = [bool](& (Join-Path $PSScriptRoot 'UnderWine.ps1'))
 }
 
 Describe 'Get-TcpTimeWait' {
@@ -96,6 +97,40 @@ Describe 'Get-TcpTimeWait' {
             $row.RemainingSeconds | Should -BeGreaterThan 0
             $row.RemainingSeconds | Should -BeLessOrEqual 300
         }
+    }
+
+    It 'follows TcpTimedWaitDelay from the registry and keeps a row''s first-seen time across reads (Windows path, run under Wine only: it changes the machine''s TCP settings)' -Skip:(-not $underWine) {
+        # By full path: under pwsh-windows a bare 'reg' is not found.
+        $reg = Join-Path $env:SystemRoot 'System32\reg.exe'
+        $key = 'HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
+        $before = @(& $reg query $key /v TcpTimedWaitDelay 2>$null)
+        $had = $LASTEXITCODE -eq 0
+        try {
+            $null = & $reg add $key /v TcpTimedWaitDelay /t REG_DWORD /d 45 /f
+            $LASTEXITCODE | Should -Be 0
+            $tw = New-TimeWaitOnServer
+            (Wait-Until { @(Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort).Count -eq 1 }) | Should -BeTrue
+            $first = Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort
+            $first.IsEstimated | Should -BeTrue
+            $first.RemainingSeconds | Should -BeLessOrEqual 45
+            $first.RemainingSeconds | Should -BeGreaterThan 30
+
+            # A later read counts down from the same first sighting: the same ExpiresAt, less left.
+            (Wait-Until -TimeoutSeconds 5 {
+                    (Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort).RemainingSeconds -le $first.RemainingSeconds - 1
+                }) | Should -BeTrue
+            $second = Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort
+            ($second.ExpiresAt - $first.ExpiresAt).Duration().TotalSeconds | Should -BeLessThan 0.5
+        }
+        finally {
+            if ($had -and ("$($before -match 'TcpTimedWaitDelay')" -match '0x([0-9a-fA-F]+)')) {
+                $null = & $reg add $key /v TcpTimedWaitDelay /t REG_DWORD /d ([Convert]::ToUInt32($Matches[1], 16)) /f
+            }
+            else {
+                $null = & $reg delete $key /v TcpTimedWaitDelay /f 2>$null
+            }
+        }
+        @(& $reg query $key /v TcpTimedWaitDelay 2>$null) -match 'TcpTimedWaitDelay' | Should -Be @($before -match 'TcpTimedWaitDelay')
     }
 
     It 'an abortive close leaves no TIME_WAIT row (Linux)' -Skip:(-not $onLinux) {
