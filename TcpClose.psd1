@@ -2,6 +2,12 @@
 # Module manifest for TcpClose. The module's version lives here and nowhere else: build.ps1 reads
 # it and passes it to dotnet, and stages the module under out/TcpClose/<ModuleVersion>/.
 #
+# THIS FILE IS THE MANIFEST'S SOURCE, NOT THE MODULE. The module is the staged copy,
+# out/TcpClose/<ModuleVersion>/TcpClose.psd1, with TcpClose.dll and TcpClose.Format.ps1xml beside
+# it. Test-ModuleManifest and Import-Module fail on this file where it stands, because the files
+# it names are built or copied next to the staged copy only: run ./build.ps1, then point tools at
+# out/TcpClose/<ModuleVersion>/TcpClose.psd1 (tests/Manifest.Tests.ps1 checks that one).
+#
 @{
     RootModule           = 'TcpClose.dll'
     ModuleVersion        = '0.1.0'
@@ -29,6 +35,10 @@
         'Get-TcpTimeWait'
         'Wait-TcpTimeWait'
         'Test-TcpBind'
+        'Get-TcpSetting'
+        'Get-TcpPortUsage'
+        'Test-TcpPort'
+        'Remove-TcpConnection'
     )
     # Empty, not left out: a missing entry means '*'.
     FunctionsToExport    = @()

@@ -146,6 +146,15 @@ Describe 'Start-TcpListener' {
                 Should -Throw -ErrorId 'AddressInUse,TcpClose.Commands.StartTcpListenerCommand'
         }
 
+        It 'says "1 connection in TIME_WAIT holds it" for one row, in the singular throughout (Linux)' -Skip:(-not $onLinux) {
+            $tw = New-TimeWaitOnServer
+            @(Get-TcpTimeWait -LocalPort $tw.Port).Count | Should -Be 1
+            $err = { Start-TcpListener -Port $tw.Port } | Should -Throw -ErrorId 'AddressInUse,*' -PassThru
+            $err.Exception.Message | Should -BeLike '*1 connection in TIME_WAIT holds it*'
+            $err.Exception.Message | Should -BeLike '*waits for it (longest*'
+            $err.Exception.Message | Should -Not -Match '\b1 connections\b|\(s\)| hold it'
+        }
+
         It 'restart with -ReuseAddress on both the old and the new listener succeeds (Linux)' -Skip:(-not $onLinux) {
             $tw = New-TimeWaitOnServer -ReuseAddress
             @(Get-TcpTimeWait -LocalPort $tw.Port).Count | Should -BeGreaterOrEqual 1

@@ -5,7 +5,7 @@ Runs the Pester 5 suites; started by build.ps1 -Test in a fresh PowerShell.
 
 .DESCRIPTION
 The module under test is named by $env:TCPCLOSE_MODULE_PATH (the staged TcpClose.psd1), which the
-test files import. Exits with Pester's failed-test count, so the build sees a non-zero exit code
+test files import. -ExamplesPath adds the example suites of docs/examples, which import it the same way. Exits with Pester's failed-test count, so the build sees a non-zero exit code
 when anything fails.
 #>
 [CmdletBinding()]
@@ -14,7 +14,10 @@ param(
     [string]$TestPath,
 
     [Parameter(Mandatory = $true)]
-    [string]$ResultPath
+    [string]$ResultPath,
+
+    # A further folder of *.Tests.ps1 run with the rest: docs/examples, the suites users copy.
+    [string]$ExamplesPath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -22,7 +25,11 @@ $ErrorActionPreference = 'Stop'
 Import-Module -Name Pester -MinimumVersion 5.0
 
 $configuration = [PesterConfiguration]::Default
-$configuration.Run.Path = @(Get-ChildItem -LiteralPath $TestPath -Filter '*.Tests.ps1' -File | ForEach-Object { $_.FullName })
+$folders = @($TestPath)
+if ($ExamplesPath) {
+    $folders += $ExamplesPath
+}
+$configuration.Run.Path = @(Get-ChildItem -LiteralPath $folders -Filter '*.Tests.ps1' -File | ForEach-Object { $_.FullName })
 $configuration.Run.Exit = $true
 $configuration.Output.Verbosity = 'Detailed'
 $configuration.TestResult.Enabled = $true

@@ -113,7 +113,7 @@ namespace TcpClose
         {
             if (holders.TimeWaitCount > 0)
             {
-                return $"A listener can bind port {port} now, although {Rows(holders.TimeWaitCount)} in TIME_WAIT remain{(holders.TimeWaitCount == 1 ? "s" : "")} (longest {Seconds(holders.LongestTimeWait)} left).";
+                return $"A listener can bind port {port} now, although {Rows(holders.TimeWaitCount)} in TIME_WAIT {Plural.Word(holders.TimeWaitCount, "remains", "remain")} (longest {Seconds(holders.LongestTimeWait)} left).";
             }
 
             return $"Nothing holds port {port}: a listener can bind it now.";
@@ -136,29 +136,33 @@ namespace TcpClose
             }
 
             int live = holders.Rows.Count(r => r.State != TcpState.TimeWait);
+            // Offered only where it would work: Linux with CAP_NET_ADMIN, Windows elevated (IPv4 rows).
+            bool removable = TcpRowRemoval.IsPermitted && (!SocketSetup.IsWindows || holders.Rows.All(r => r.AddressFamily == "IPv4"));
             if (holders.TimeWaitCount > 0)
             {
-                string wait = $"Wait-TcpTimeWait -LocalPort {port} waits for them (longest {Seconds(holders.LongestTimeWait)} left)";
+                string hold = Plural.Word(holders.TimeWaitCount, "holds", "hold");
+                string wait = $"Wait-TcpTimeWait -LocalPort {port} waits for {Plural.Word(holders.TimeWaitCount, "it", "them")} (longest {Seconds(holders.LongestTimeWait)} left)"
+                    + (removable ? $"; to free the port now, remove {Plural.Word(holders.TimeWaitCount + live, "it", "them")}: Get-{(live > 0 ? "TcpConnection" : "TcpTimeWait")} -LocalPort {port} | Remove-TcpConnection" : "");
                 if (SocketSetup.IsWindows)
                 {
-                    return $"{Rows(holders.TimeWaitCount)} in TIME_WAIT hold it{(live > 0 ? $", with {Rows(live)} still open" : "")}. On Windows a listener bound with SO_EXCLUSIVEADDRUSE keeps its port until its connections are inactive; {wait}.";
+                    return $"{Rows(holders.TimeWaitCount)} in TIME_WAIT {hold} it{(live > 0 ? $", with {Rows(live)} still open" : "")}. On Windows a listener bound with SO_EXCLUSIVEADDRUSE keeps its port until its connections are inactive; {wait}.";
                 }
 
                 return reuseAddress
-                    ? $"{Rows(holders.TimeWaitCount)} in TIME_WAIT hold it{(live > 0 ? $", with {Rows(live)} still open" : "")}, and the old sockets did not set SO_REUSEADDR: Linux lets a new bind past TIME_WAIT only when both the old listener and the new one set it. Start the service's listener with -ReuseAddress from now on; for now, {wait}."
-                    : $"{Rows(holders.TimeWaitCount)} in TIME_WAIT hold it (the server closed first, so its side waits 2*MSL){(live > 0 ? $", with {Rows(live)} still open" : "")}. Use -ReuseAddress on both the old and the new listener (SO_REUSEADDR before bind), or {wait}.";
+                    ? $"{Rows(holders.TimeWaitCount)} in TIME_WAIT {hold} it{(live > 0 ? $", with {Rows(live)} still open" : "")}, and the old sockets did not set SO_REUSEADDR: Linux lets a new bind past TIME_WAIT only when both the old listener and the new one set it. Start the service's listener with -ReuseAddress from now on; for now, {wait}."
+                    : $"{Rows(holders.TimeWaitCount)} in TIME_WAIT {hold} it (the server closed first, so its side waits 2*MSL){(live > 0 ? $", with {Rows(live)} still open" : "")}. Use -ReuseAddress on both the old and the new listener (SO_REUSEADDR before bind), or {wait}.";
             }
 
             if (live > 0)
             {
                 TcpTableEntry row = holders.Rows.First();
-                return $"{Rows(live)} on port {port} still hold it (for example {Endpoints.Show(row.RemoteAddress, row.RemotePort)} in {row.State}): connections accepted by the old listener outlive it. Close them, or use -ReuseAddress on both the old and the new listener.";
+                return $"{Rows(live)} on port {port} still {Plural.Word(live, "holds", "hold")} it (for example {Endpoints.Show(row.RemoteAddress, row.RemotePort)} in {row.State}): connections accepted by the old listener outlive it. Close {Plural.Word(live, "it", "them")}{(removable ? $" (or remove {Plural.Word(live, "it", "them")}: Get-TcpConnection -LocalPort {port} | Remove-TcpConnection)" : "")}, or use -ReuseAddress on both the old and the new listener.";
             }
 
             return $"No row in the TCP table explains it (the holder may have gone since, or be in another network namespace); try again, or look with Get-TcpConnection -LocalPort {port}.";
         }
 
-        private static string Rows(int n) => n == 1 ? "1 connection" : $"{n} connections";
+        private static string Rows(int n) => Plural.Of(n, "connection");
 
         private static string Seconds(TimeSpan? t) => t.HasValue ? $"{Math.Ceiling(t.Value.TotalSeconds):0} s" : "unknown time";
 

@@ -304,7 +304,9 @@ namespace TcpClose
             };
         }
 
-        public override string ToString() => $"Connection {Id} {LocalAddress}:{LocalPort} -> {RemoteAddress}:{RemotePort} {State}";
+        /// <summary>"Connection 3 Client 127.0.0.1:50412 -> 127.0.0.1:8080 Open": Tab completion shows it as the tooltip.</summary>
+        public override string ToString() =>
+            $"Connection {Id} {Role} {Endpoints.Show(LocalAddress, LocalPort)} -> {Endpoints.Show(RemoteAddress, RemotePort)} {State}";
     }
 
     /// <summary>What a close did, as observed.</summary>

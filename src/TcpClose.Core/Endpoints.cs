@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -66,6 +67,83 @@ namespace TcpClose
 
             throw new TcpCloseException(ErrorIds.InvalidAddress, TcpErrorCategory.InvalidArgument,
                 $"'{text}' is neither an IP address nor a host name that resolves.", text);
+        }
+
+        /// <summary>
+        /// Every address a probe should try for <paramref name="text"/>, in order: an IP literal is
+        /// itself (a wildcard, 0.0.0.0 or ::, means this host and becomes 127.0.0.1 or ::1);
+        /// "localhost" is what the OS resolver returns for it, then whichever of 127.0.0.1 and ::1
+        /// it left out (hosts files often lack ::1); any other name is every IPv4 and IPv6 address
+        /// the resolver returns, in its order. InvalidAddress for an empty or unresolvable name;
+        /// OperationCanceledException when the token is cancelled while the resolver works.
+        /// </summary>
+        public static IReadOnlyList<IPAddress> ResolveAll(string text, CancellationToken cancellationToken)
+        {
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                throw new TcpCloseException(ErrorIds.InvalidAddress, TcpErrorCategory.InvalidArgument,
+                    "The remote address is empty: give an IP address such as 127.0.0.1 or ::1, or a host name such as localhost.", text);
+            }
+
+            string trimmed = Unbracket(text);
+            if (IPAddress.TryParse(trimmed, out IPAddress literal) && IsLiteral(trimmed))
+            {
+                if (literal.Equals(IPAddress.Any))
+                {
+                    return new[] { IPAddress.Loopback };
+                }
+
+                return new[] { literal.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : literal };
+            }
+
+            bool isLocalhost = string.Equals(trimmed, "localhost", StringComparison.OrdinalIgnoreCase);
+            IPAddress[] found = null;
+            try
+            {
+                // The async form so Ctrl+C is not held up by a slow resolver (the lookup itself
+                // finishes in the background; getaddrinfo cannot be interrupted).
+                var lookup = Dns.GetHostAddressesAsync(trimmed);
+                lookup.Wait(cancellationToken);
+                found = lookup.Result;
+            }
+            catch (AggregateException ex) when (ex.InnerException is SocketException || ex.InnerException is ArgumentException)
+            {
+                // Reported below with the name (or, for localhost, replaced by the loopbacks).
+            }
+            catch (ArgumentException)
+            {
+                // Not a syntactically valid host name.
+            }
+
+            var addresses = new List<IPAddress>();
+            foreach (IPAddress a in found ?? new IPAddress[0])
+            {
+                IPAddress address = a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
+                bool usable = address.AddressFamily == AddressFamily.InterNetwork || address.AddressFamily == AddressFamily.InterNetworkV6;
+                if (usable && (!isLocalhost || IPAddress.IsLoopback(address)) && !addresses.Contains(address))
+                {
+                    addresses.Add(address);
+                }
+            }
+
+            if (isLocalhost)
+            {
+                foreach (IPAddress loopback in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback })
+                {
+                    if (!addresses.Contains(loopback))
+                    {
+                        addresses.Add(loopback);
+                    }
+                }
+            }
+
+            if (addresses.Count == 0)
+            {
+                throw new TcpCloseException(ErrorIds.InvalidAddress, TcpErrorCategory.InvalidArgument,
+                    $"'{text}' is neither an IP address nor a host name that resolves to an IPv4 or IPv6 address.", text);
+            }
+
+            return addresses;
         }
 
         // "[::1]" as written in URLs and in this module's own endpoint text; IPAddress.Parse refuses the brackets.

@@ -18,6 +18,7 @@ namespace TcpClose
         public const string InvalidLinger = "InvalidLinger";
         public const string InvalidBacklog = "InvalidBacklog";
         public const string InvalidCount = "InvalidCount";
+        public const string InvalidProcessId = "InvalidProcessId";
         public const string ConflictingOptions = "ConflictingOptions";
         public const string PlatformNotSupported = "PlatformNotSupported";
         public const string ConnectionClosed = "ConnectionClosed";
@@ -30,8 +31,15 @@ namespace TcpClose
         public const string AcceptTimeout = "AcceptTimeout";
         public const string SendTimeout = "SendTimeout";
         public const string TimeWaitRemains = "TimeWaitRemains";
+        public const string PortNotAnswering = "PortNotAnswering";
         public const string TcpTableUnavailable = "TcpTableUnavailable";
+        public const string SettingNotFound = "SettingNotFound";
         public const string SocketError = "SocketError";
+        public const string FilterRequired = "FilterRequired";
+        public const string InvalidRow = "InvalidRow";
+        public const string RemoveNotSupported = "RemoveNotSupported";
+        public const string RemoveIPv6NotSupported = "RemoveIPv6NotSupported";
+        public const string RemoveFailed = "RemoveFailed";
     }
 
     /// <summary>

@@ -13,13 +13,18 @@ static class Program
 
         usage: dotnet run -c Release --project tests/TcpClose.Benchmarks -- [options]
 
-          --timewait N   first make N TIME_WAIT rows on 127.0.0.1 (client side closes first);
+          --timewait N   first make N TIME_WAIT rows on loopback, 127.0.0.2.. to 127.0.0.1 (clients close first);
                          N <= 128000 and below net.ipv4.tcp_max_tw_buckets. Default 40000; 0 = use the
                          table as is. The rows made are destroyed (ss -K, exactly this run's 4-tuples)
                          before the benchmark exits, and it says how many.
           --runs R       best of R timed runs per reader (default 5)
           --hold         fill, print "ready: ...", wait for a line (or EOF) on stdin, clear, exit:
                          TimeWait.Bench.ps1 measures pwsh on the table while this holds it
+          --probe N      instead: N Test-TcpPort probes of one port against N connect + graceful
+                         closes, and the TIME_WAIT rows each leaves (run under the exclusive table lock)
+          --remove N     instead: remove N (<= 20000) TIME_WAIT rows of one port with TcpClose and with
+                         ss -K, refilled before each, R runs each. Needs root. Run it under
+                         flock -x /work/team/table.lock (it destroys rows in bulk).
           --help         this text
 
         Measured, in one process: TcpClose netlink (full TIME_WAIT read), TcpClose /proc/net/tcp,
@@ -32,7 +37,7 @@ static class Program
 
     static int Main(string[] args)
     {
-        int n = 40000, runs = 5;
+        int n = 40000, runs = 5, remove = 0;
         bool hold = false;
         for (int i = 0; i < args.Length; i++)
         {
@@ -47,7 +52,12 @@ static class Program
                 case "--hold":
                     hold = true;
                     break;
+                case "--probe" when i + 1 < args.Length && int.TryParse(args[i + 1], out int probes) && probes > 0 && probes <= 20000:
+                    return OperatingSystem.IsLinux() ? ProbeBenchmark.Run(probes) : 2;
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out runs) && runs > 0:
+                    i++;
+                    break;
+                case "--remove" when i + 1 < args.Length && int.TryParse(args[i + 1], out remove) && remove > 0 && remove <= 20000:
                     i++;
                     break;
                 default:
@@ -60,6 +70,8 @@ static class Program
             Console.Error.WriteLine("This benchmark compares Linux readers (netlink, /proc, ss); run it on Linux.");
             return 2;
         }
+        if (remove > 0)
+            return RemovalBenchmark.Run(remove, runs); // its own mode: see RemovalBenchmark.cs
         int maxTw = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/tcp_max_tw_buckets").Trim());
         if (n < 0 || n > 128000 || n >= maxTw - 1000)
         {

@@ -78,7 +78,14 @@ function Get-Stat([double[]]$Values) {
 
 function Invoke-Phase([string]$Size) {
     Import-Module $manifest
-    Add-Type -Path $benchDll   # after the module: binds to the TcpClose.Core it loaded
+    # The stages must run on the module's TcpClose.Core: load it first, then the benchmark (built
+    # with the module's version) binds to it instead of the copy beside itself.
+    $core = [Reflection.Assembly]::LoadFrom((Join-Path (Split-Path $manifest) 'TcpClose.Core.dll'))
+    $benchCore = [Reflection.AssemblyName]::GetAssemblyName((Join-Path (Split-Path $benchDll) 'TcpClose.Core.dll'))
+    if ($benchCore.Version -ne $core.GetName().Version) {
+        throw "TcpClose.Benchmarks was built against TcpClose.Core $($benchCore.Version), the module has $($core.GetName().Version): run without -NoBuild."
+    }
+    Add-Type -Path $benchDll
     $maxTw = [int](Get-Content /proc/sys/net/ipv4/tcp_max_tw_buckets)
     $out = $null
     $null = [TimeWaitStages]::Shell('ss -Htan state time-wait | wc -l', [ref]$out)

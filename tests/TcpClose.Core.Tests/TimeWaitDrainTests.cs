@@ -37,7 +37,7 @@ namespace TcpClose.Tests
             Assert.Equal(ErrorIds.TimeWaitRemains, error.ErrorId);
             Assert.Equal(TcpErrorCategory.OperationTimeout, error.Category);
             Assert.Equal(left, Assert.IsType<TimeWaitEntry[]>(error.Target));
-            Assert.Contains($"1 TIME_WAIT row(s) still on port(s) {local.Port} after 0.6 s", error.Message);
+            Assert.Contains($"1 TIME_WAIT row still on port {local.Port} after 0.6 s", error.Message);
             Assert.Contains(" s left.", error.Message);
             Assert.DoesNotContain("estimated", error.Message);
         }

@@ -13,7 +13,7 @@ public class DocsTests
     [Fact]
     public void AboutTopic_Exists()
     {
-        string path = Path.Combine(ModuleFiles.DocsDirectory, "about_TcpClose.help.md");
+        string path = Path.Combine(ModuleFiles.DocsDirectory, "about_TcpClose.md");
         Assert.True(File.Exists(path), $"missing {path}");
     }
 

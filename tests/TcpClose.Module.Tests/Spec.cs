@@ -7,11 +7,12 @@ internal static class Spec
     {
         "Start-TcpListener", "Get-TcpListener", "Stop-TcpListener", "Wait-TcpConnection", "New-TcpConnection",
         "Send-TcpData", "Receive-TcpData", "Close-TcpConnection", "Get-TcpConnection", "Get-TcpTimeWait",
-        "Wait-TcpTimeWait", "Test-TcpBind",
+        "Wait-TcpTimeWait", "Test-TcpBind", "Get-TcpSetting", "Get-TcpPortUsage",
+        "Test-TcpPort", "Remove-TcpConnection",
     };
 
     /// <summary>The cmdlets that destroy state and so take -WhatIf/-Confirm.</summary>
-    public static readonly string[] ShouldProcessCmdlets = { "Stop-TcpListener", "Close-TcpConnection" };
+    public static readonly string[] ShouldProcessCmdlets = { "Stop-TcpListener", "Close-TcpConnection", "Remove-TcpConnection" };
 
     /// <summary>Verbs whose cmdlets change or destroy existing state (PowerShell's guidance for SupportsShouldProcess).</summary>
     public static readonly string[] DestructiveVerbs =

@@ -30,12 +30,17 @@ namespace TcpClose.Native
         internal const ushort NLMSG_ERROR = 2;
         internal const ushort NLMSG_DONE = 3;
         internal const ushort SOCK_DIAG_BY_FAMILY = 20;
+        /// <summary>Destroy the one socket named by the request's inet_diag_sockid (what ss -K sends).
+        /// Served only by kernels built with CONFIG_INET_DIAG_DESTROY; needs CAP_NET_ADMIN.</summary>
+        internal const ushort SOCK_DESTROY = 21;
         /// <summary>The pre-3.3 inet_diag request (struct inet_diag_req), still served by inet_diag_rcv_msg_compat.</summary>
         internal const ushort TCPDIAG_GETSOCK = 18;
         /// <summary>sizeof(struct inet_diag_req): family, src_len, dst_len, ext, sockid (48), u32 states, u32 dbs.</summary>
         internal const int InetDiagReqV1Len = 60;
         internal const ushort NLM_F_REQUEST = 0x1;
         internal const ushort NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
+        /// <summary>Ask for an NLMSG_ERROR with error 0 on success, so every request gets one answer.</summary>
+        internal const ushort NLM_F_ACK = 0x4;
 
         internal const byte IPPROTO_TCP = 6;
         internal const byte AF_INET = 2;
@@ -86,6 +91,20 @@ namespace TcpClose.Native
         internal const int EINTR = 4;
         internal const int EAGAIN = 11;
         internal const int EIO = 5;
+        internal const int EPERM = 1;
+        internal const int ENOENT = 2;
+        internal const int EOPNOTSUPP = 95;
+        internal const int ENOBUFS = 105;
+        internal const int SO_RCVBUF = 8;
+        /// <summary>recv flag: return EAGAIN at once rather than block.</summary>
+        internal const int MSG_DONTWAIT = 0x40;
+
+        /// <summary>setsockopt(SOL_SOCKET, SO_RCVBUF): best effort; the kernel caps it at net.core.rmem_max.</summary>
+        internal static unsafe void SetReceiveBuffer(int fd, int bytes)
+        {
+            int v = bytes;
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, (byte*)&v, 4);
+        }
 
         /// <summary>Opens the diag socket; returns the fd or -errno.</summary>
         internal static unsafe int Open()
@@ -102,7 +121,13 @@ namespace TcpClose.Native
         }
 
         /// <summary>Sends one request to the kernel; returns 0 or a positive errno.</summary>
-        internal static unsafe int Send(int fd, byte[] request)
+        internal static int Send(int fd, byte[] request) => Send(fd, request, request.Length);
+
+        /// <summary>Sends the first <paramref name="length"/> bytes (one or more messages) in one datagram;
+        /// returns 0 or a positive errno.</summary>
+        /// <remarks>The kernel runs sock_diag's handler for every message of the datagram inside this call
+        /// (netlink_unicast_kernel), so the answers are already queued on the socket when it returns.</remarks>
+        internal static unsafe int Send(int fd, byte[] request, int length)
         {
             byte* addr = stackalloc byte[12];
             for (int i = 0; i < 12; i++)
@@ -112,7 +137,7 @@ namespace TcpClose.Native
             {
                 while (true)
                 {
-                    long n = (long)sendto(fd, p, (IntPtr)request.Length, 0, addr, 12);
+                    long n = (long)sendto(fd, p, (IntPtr)length, 0, addr, 12);
                     if (n >= 0)
                         return 0;
                     int errno = Marshal.GetLastWin32Error();
@@ -123,13 +148,16 @@ namespace TcpClose.Native
         }
 
         /// <summary>Receives one datagram; returns its length or -errno.</summary>
-        internal static unsafe int Receive(int fd, byte[] buffer)
+        internal static int Receive(int fd, byte[] buffer) => Receive(fd, buffer, 0);
+
+        /// <summary>Receives one datagram with recv flags (MSG_DONTWAIT); returns its length or -errno.</summary>
+        internal static unsafe int Receive(int fd, byte[] buffer, int flags)
         {
             fixed (byte* p = buffer)
             {
                 while (true)
                 {
-                    long n = (long)recv(fd, p, (IntPtr)buffer.Length, 0);
+                    long n = (long)recv(fd, p, (IntPtr)buffer.Length, flags);
                     if (n >= 0)
                         return (int)n;
                     int errno = Marshal.GetLastWin32Error();

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace TcpClose.Native
 {
-    /// <summary>macOS/BSD sysctl for the TIME_WAIT length.</summary>
+    /// <summary>macOS/BSD sysctls: the TIME_WAIT length and the ephemeral port range.</summary>
     internal static class MacTcp
     {
         /// <summary>sysctlbyname(3).</summary>
@@ -12,20 +12,20 @@ namespace TcpClose.Native
         [DllImport("libc", SetLastError = true)]
         static extern unsafe int sysctlbyname(string name, byte* oldp, ref IntPtr oldlenp, byte* newp, IntPtr newlen);
 
-        /// <summary>2*MSL in milliseconds, 30000 when the sysctl cannot be read.</summary>
-        internal static unsafe long ReadTimeWaitMs()
+        /// <summary>An int sysctl (net.inet.tcp.msl, net.inet.ip.portrange.first...); null when it does not exist here.</summary>
+        internal static unsafe int? ReadInt(string name)
         {
             try
             {
-                int msl = 0;
+                int value = 0;
                 IntPtr len = (IntPtr)4;
-                if (sysctlbyname("net.inet.tcp.msl", (byte*)&msl, ref len, null, IntPtr.Zero) == 0 && (long)len == 4 && msl > 0 && msl < 600000)
-                    return 2L * msl;
+                if (sysctlbyname(name, (byte*)&value, ref len, null, IntPtr.Zero) == 0 && (long)len == 4)
+                    return value;
             }
             catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException)
             {
             }
-            return 30000;
+            return null;
         }
     }
 }

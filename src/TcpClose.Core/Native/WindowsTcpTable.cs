@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace TcpClose.Native
 {
-    /// <summary>iphlpapi GetExtendedTcpTable and the TIME_WAIT delay from the registry (Windows only).</summary>
+    /// <summary>iphlpapi GetExtendedTcpTable (Windows only); the TIME_WAIT delay is read by <see cref="WindowsTcpSettings"/>.</summary>
     /// <remarks>Compiled everywhere, called only when RuntimeInformation says Windows. The parsers over
     /// the copied bytes are plain functions so they are tested on every OS.</remarks>
     internal static class WindowsTcpTable
@@ -25,13 +25,6 @@ namespace TcpClose.Native
         /// streaming on Windows). TIME_WAIT rows have PID 0 and no timer.</remarks>
         [DllImport("iphlpapi.dll", SetLastError = false)]
         static extern uint GetExtendedTcpTable(IntPtr table, ref int size, bool order, int af, int tableClass, uint reserved);
-
-        /// <summary>RegGetValueW (advapi32), used instead of the Microsoft.Win32.Registry package.</summary>
-        [DllImport("advapi32.dll", CharSet = CharSet.Unicode)]
-        static extern int RegGetValueW(IntPtr hkey, string subKey, string value, uint flags, out uint type, out uint data, ref uint size);
-
-        static readonly IntPtr HKEY_LOCAL_MACHINE = new IntPtr(unchecked((int)0x80000002));
-        const uint RRF_RT_REG_DWORD = 0x10;
 
         /// <summary>The raw table for one family, copied into a managed array; throws TcpSourceRefused on failure.</summary>
         internal static byte[] Snapshot(int af)
@@ -110,26 +103,6 @@ namespace TcpClose.Native
             uint n = BitConverter.ToUInt32(table, 0);
             long fit = (table.Length - 4) / (v6 ? Row6Size : Row4Size);
             return (int)Math.Min(n, fit);
-        }
-
-        /// <summary>HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters\TcpTimedWaitDelay in seconds.</summary>
-        /// <remarks>Usually absent: the default has been 120 s since Windows Server 2003; the stack
-        /// clamps the value to 30..300 s.</remarks>
-        internal static int ReadTimedWaitDelaySeconds()
-        {
-            try
-            {
-                uint size = 4;
-                int rc = RegGetValueW(HKEY_LOCAL_MACHINE, @"SYSTEM\CurrentControlSet\Services\Tcpip\Parameters",
-                    "TcpTimedWaitDelay", RRF_RT_REG_DWORD, out _, out uint value, ref size);
-                if (rc != 0)
-                    return 120;
-                return (int)Math.Max(30, Math.Min(300, value));
-            }
-            catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException)
-            {
-                return 120;
-            }
         }
     }
 }

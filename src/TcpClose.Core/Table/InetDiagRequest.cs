@@ -64,14 +64,17 @@ namespace TcpClose
         /// <paramref name="bodyLen"/> bytes for the caller to fill, and the optional
         /// INET_DIAG_REQ_BYTECODE attribute after it. nlmsg_pid stays 0: the kernel fills in our port id.
         /// </summary>
-        static byte[] Message(ushort type, int bodyLen, byte[] bytecode, uint seq)
+        static byte[] Message(ushort type, int bodyLen, byte[] bytecode, uint seq) =>
+            Message(type, Native.LinuxNetlink.NLM_F_REQUEST | Native.LinuxNetlink.NLM_F_DUMP, bodyLen, bytecode, seq);
+
+        static byte[] Message(ushort type, int flags, int bodyLen, byte[] bytecode, uint seq)
         {
             int attrLen = bytecode == null ? 0 : 4 + bytecode.Length;
             int total = Native.LinuxNetlink.NlMsgHdrLen + bodyLen + Align4(attrLen);
             var b = new byte[total];
             WriteU32(b, 0, (uint)total);
             WriteU16(b, 4, type);
-            WriteU16(b, 6, Native.LinuxNetlink.NLM_F_REQUEST | Native.LinuxNetlink.NLM_F_DUMP);
+            WriteU16(b, 6, (ushort)flags);
             WriteU32(b, 8, seq);
             if (bytecode != null)
             {
@@ -81,6 +84,67 @@ namespace TcpClose
                 Buffer.BlockCopy(bytecode, 0, b, a + 4, bytecode.Length);
             }
             return b;
+        }
+
+        /// <summary>Length of one <see cref="BuildExact"/> message: nlmsghdr + inet_diag_req_v2, no attribute.</summary>
+        internal const int ExactLen = 16 + 56;
+
+        /// <summary>
+        /// A request about one socket named by its inet_diag_sockid, written into <paramref name="b"/>
+        /// at <paramref name="at"/> (<see cref="ExactLen"/> bytes): SOCK_DESTROY with NLM_F_ACK (one
+        /// NLMSG_ERROR answers it, error 0 on success), or SOCK_DIAG_BY_FAMILY without NLM_F_DUMP, which
+        /// the kernel answers with that one socket's inet_diag_msg (inet_diag_dump_one_icsk) or ENOENT.
+        /// </summary>
+        /// <remarks>
+        /// Both go through inet_diag_find_one_icsk: a hash lookup by 4-tuple and interface (the established
+        /// hash, TIME_WAIT and request sockets included, then the listeners), not a walk of the table; then
+        /// sock_diag_check_cookie, which passes for INET_DIAG_NOCOOKIE (all ones) or the socket's own cookie.
+        /// An IPv4 row of an AF_INET6 socket is found with either family; the addresses are written as the
+        /// family asks (4 bytes for AF_INET, the 16 IPv4-mapped bytes for AF_INET6).
+        /// </remarks>
+        internal static void BuildExact(byte[] b, int at, ushort type, byte family, IPKey local, int localPort,
+            IPKey remote, int remotePort, uint iface, ulong cookie, uint seq)
+        {
+            Array.Clear(b, at, ExactLen);
+            WriteU32(b, at, ExactLen);
+            WriteU16(b, at + 4, type);
+            WriteU16(b, at + 6, (ushort)(Native.LinuxNetlink.NLM_F_REQUEST
+                | (type == Native.LinuxNetlink.SOCK_DESTROY ? Native.LinuxNetlink.NLM_F_ACK : 0)));
+            WriteU32(b, at + 8, seq);
+            int o = at + Native.LinuxNetlink.NlMsgHdrLen;
+            b[o] = family;
+            b[o + 1] = Native.LinuxNetlink.IPPROTO_TCP;
+            WriteU32(b, o + 4, LinuxTcpStates.AllDumpStates); // ignored by the exact lookup
+            WritePorts(b, o + 8, localPort, remotePort);
+            WriteAddress(b, o + 12, local, family);
+            WriteAddress(b, o + 28, remote, family);
+            WriteU32(b, o + 44, iface);
+            WriteU32(b, o + 48, (uint)cookie);
+            WriteU32(b, o + 52, (uint)(cookie >> 32));
+        }
+
+        /// <summary>INET_DIAG_NOCOOKIE: any socket with the 4-tuple.</summary>
+        internal const ulong NoCookie = ulong.MaxValue;
+
+        static void WriteAddress(byte[] b, int at, IPKey key, byte family)
+        {
+            if (family == Native.LinuxNetlink.AF_INET)
+            {
+                WriteBE32(b, at, (uint)key.Lo);
+                return;
+            }
+            WriteBE32(b, at, (uint)(key.Hi >> 32));
+            WriteBE32(b, at + 4, (uint)key.Hi);
+            WriteBE32(b, at + 8, (uint)(key.Lo >> 32));
+            WriteBE32(b, at + 12, (uint)key.Lo);
+        }
+
+        static void WriteBE32(byte[] b, int o, uint v)
+        {
+            b[o] = (byte)(v >> 24);
+            b[o + 1] = (byte)(v >> 16);
+            b[o + 2] = (byte)(v >> 8);
+            b[o + 3] = (byte)v;
         }
 
         /// <summary>inet_diag_sockid's first four bytes: be16 source port, be16 destination port.</summary>

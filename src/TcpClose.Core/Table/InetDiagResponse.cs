@@ -14,6 +14,8 @@ namespace TcpClose
         Done,
         /// <summary>NLMSG_ERROR with a negative errno; see <see cref="InetDiagResponse.Errno"/>.</summary>
         Error,
+        /// <summary>NLMSG_ERROR with error 0 (the answer to NLM_F_ACK); only when <see cref="InetDiagResponse.ReportAcks"/>.</summary>
+        Ack,
         /// <summary>No more messages in this datagram (or the rest of it is malformed; a warning was recorded).</summary>
         End,
     }
@@ -36,6 +38,12 @@ namespace TcpClose
 
         /// <summary>Only messages with this nlmsg_seq are ours; 0 accepts any.</summary>
         internal uint ExpectedSeq { get; set; }
+
+        /// <summary>nlmsg_seq of the message <see cref="Next"/> last returned: which request it answers.</summary>
+        internal uint Seq { get; private set; }
+
+        /// <summary>Return ACKs (error 0) as <see cref="NetlinkItem.Ack"/> instead of skipping them.</summary>
+        internal bool ReportAcks { get; set; }
 
         internal void Reset(byte[] buffer, int count)
         {
@@ -75,6 +83,7 @@ namespace TcpClose
 
                 if (ExpectedSeq != 0 && seq != ExpectedSeq)
                     continue; // a reply to an earlier request on this socket: not ours
+                Seq = seq;
                 int payload = start + Native.LinuxNetlink.NlMsgHdrLen;
                 int payloadLen = (int)len - Native.LinuxNetlink.NlMsgHdrLen;
                 switch (type)
@@ -90,7 +99,11 @@ namespace TcpClose
                         }
                         int err = BitConverter.ToInt32(_buf, payload);
                         if (err == 0)
+                        {
+                            if (ReportAcks)
+                                return NetlinkItem.Ack;
                             continue; // an ACK, not an error
+                        }
                         Errno = err < 0 ? (err == int.MinValue ? int.MaxValue : -err) : err;
                         return NetlinkItem.Error;
                     case Native.LinuxNetlink.SOCK_DIAG_BY_FAMILY:
@@ -140,6 +153,7 @@ namespace TcpClose
             row.TimerMs = timer == 0 ? -1 : expires;
             row.Inode = BitConverter.ToUInt32(b, off + 68);
             row.Pid = -1;
+            row.Id = new SocketId { Family = family, Interface = BitConverter.ToUInt32(b, off + 40), Cookie = BitConverter.ToUInt64(b, off + 44) };
             return true;
         }
     }

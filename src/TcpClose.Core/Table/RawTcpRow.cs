@@ -79,5 +79,24 @@ namespace TcpClose
         internal long Inode;
         /// <summary>Owning PID where the source gives it (Windows); negative when unknown.</summary>
         internal int Pid;
+        /// <summary>The kernel's own name for the socket (netlink rows only), which SOCK_DESTROY needs.</summary>
+        internal SocketId Id;
+    }
+
+    /// <summary>
+    /// A Linux inet_diag_sockid as the kernel sent it: the socket's own family (AF_INET6 for a dual-stack
+    /// socket even when its addresses are IPv4-mapped), the bound interface and the socket cookie.
+    /// SOCK_DESTROY looks the socket up by 4-tuple and interface and then refuses it unless the cookie
+    /// matches (sock_diag_check_cookie), so a new socket that took the same 4-tuple is never destroyed.
+    /// </summary>
+    internal struct SocketId
+    {
+        /// <summary>AF_INET or AF_INET6; 0 when the source gave no kernel id (/proc, Windows, IPGlobalProperties).</summary>
+        internal byte Family;
+        internal uint Interface;
+        /// <summary>idiag_cookie[2] as one little-endian u64 (written back byte for byte).</summary>
+        internal ulong Cookie;
+
+        internal bool IsKnown => Family != 0;
     }
 }

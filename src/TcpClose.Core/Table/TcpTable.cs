@@ -120,7 +120,7 @@ namespace TcpClose
                 string processName = pid.HasValue ? owners.NameOf(pid.Value, linux) : null;
                 TimeSpan? timer = r.TimerMs >= 0 && !r.TimerEstimated ? TimeSpan.FromMilliseconds(r.TimerMs) : (TimeSpan?)null;
                 yield return new TcpTableEntry(names.Get(r.Local), r.LocalPort, names.Get(r.Remote), r.RemotePort, r.State,
-                    pid, processName, timer, linux ? r.Inode : (long?)null, src);
+                    pid, processName, timer, linux ? r.Inode : (long?)null, src) { KernelId = r.Id };
             }
         }
 
@@ -133,7 +133,8 @@ namespace TcpClose
         }
 
         /// <summary>Matching raw rows from the source (or the fall-back), tagged with the source that gave them.</summary>
-        static IEnumerable<(TcpTableSource, RawTcpRow)> Rows(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
+        /// <remarks>Also the input of aggregating readers (<see cref="PortUsage"/>) that need no row objects.</remarks>
+        internal static IEnumerable<(TcpTableSource, RawTcpRow)> Rows(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
         {
             foreach (RowBatch batch in Batches(q, source, fallBack, warnings))
             {
@@ -286,7 +287,7 @@ namespace TcpClose
 
         static IEnumerable<RawTcpRow> WindowsRows()
         {
-            long twMs = WindowsTcpTable.ReadTimedWaitDelaySeconds() * 1000L;
+            long twMs = (long)TcpSettings.TimeWaitLength().TotalMilliseconds;
             foreach (bool v6 in new[] { false, true })
             {
                 byte[] table = WindowsTcpTable.Snapshot(v6 ? WindowsTcpTable.AF_INET6 : WindowsTcpTable.AF_INET);
@@ -311,7 +312,7 @@ namespace TcpClose
         /// </remarks>
         static IEnumerable<RawTcpRow> GlobalPropertiesRows()
         {
-            long twMs = s_linux ? 60000 : s_windows ? WindowsTcpTable.ReadTimedWaitDelaySeconds() * 1000L : MacTcp.ReadTimeWaitMs();
+            long twMs = (long)TcpSettings.TimeWaitLength().TotalMilliseconds;
             var props = IPGlobalProperties.GetIPGlobalProperties();
             TcpConnectionInformation[] conns = props.GetActiveTcpConnections();
             bool sawListen = false;

@@ -41,6 +41,10 @@ namespace TcpClose
         /// <summary>Which OS interface produced the row.</summary>
         public TcpTableSource Source { get; }
 
+        /// <summary>The kernel's id of the socket (netlink rows), which Remove-TcpConnection sends back;
+        /// not a property PowerShell shows or serializes.</summary>
+        internal SocketId KernelId { get; set; }
+
         public override string ToString() => $"{LocalAddress}:{LocalPort} -> {RemoteAddress}:{RemotePort} {State}";
     }
 
@@ -80,6 +84,9 @@ namespace TcpClose
         /// <summary>True where the OS gives no timer and the time left is an estimate (Windows, macOS).</summary>
         public bool IsEstimated { get; }
         public TcpTableSource Source { get; }
+
+        /// <summary>As <see cref="TcpTableEntry.KernelId"/>.</summary>
+        internal SocketId KernelId { get; set; }
 
         public override string ToString() => $"{LocalAddress}:{LocalPort} -> {RemoteAddress}:{RemotePort} TimeWait {RemainingSeconds:0.0}s";
     }

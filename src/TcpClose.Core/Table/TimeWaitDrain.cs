@@ -93,7 +93,7 @@ namespace TcpClose
             foreach (var r in left)
                 estimated |= r.IsEstimated;
             return new TcpCloseException(ErrorIds.TimeWaitRemains, TcpErrorCategory.OperationTimeout,
-                $"{left.Count} TIME_WAIT row(s) still on port(s) {string.Join(", ", portList)} after {timeout.TotalSeconds:0.###} s; " +
+                $"{Plural.Of(left.Count, "TIME_WAIT row")} still on {Plural.Ports(portList)} after {timeout.TotalSeconds:0.###} s; " +
                 $"the longest has {Math.Ceiling(longest.TotalSeconds):0} s left{(estimated ? " (estimated)" : "")}. " +
                 "Wait longer (-Timeout), or restart the service with -ReuseAddress on both the old and the new listener.",
                 left is TimeWaitEntry[] array ? array : new List<TimeWaitEntry>(left).ToArray());

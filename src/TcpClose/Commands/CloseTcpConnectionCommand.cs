@@ -16,8 +16,10 @@ namespace TcpClose.Commands
 
         #region Parameters
 
-        /// <summary>The connections to close. Accepts pipeline input.</summary>
+        /// <summary>The connections to close, or their Ids (Tab completes them). Accepts pipeline input.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [ArgumentCompleter(typeof(ConnectionCompleter))]
+        [ConnectionTransformation]
         public Connection[] Connection { get; set; }
 
         /// <summary>Close with SO_LINGER on and this many seconds (0 to 65535): close waits until the data and FIN are acknowledged or the time runs out.</summary>

@@ -30,7 +30,7 @@ namespace TcpClose.Commands
             // Like Get-NetTCPConnection, every row shows its owner. On Linux that is one walk of
             // /proc/*/fd per call, measured as no slower than Listen-only resolution (README).
             filter.ResolveAllOwners = true;
-            WriteRows(TcpTable.Read(filter));
+            WriteRows(() => TcpTable.Read(filter));
         }
 
         #endregion

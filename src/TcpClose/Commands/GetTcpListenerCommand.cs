@@ -15,10 +15,12 @@ namespace TcpClose.Commands
         /// <summary>Names of the listeners to get; wildcards are supported. Without -Name or -Id, all running listeners.</summary>
         [Parameter(ParameterSetName = NameSet, Position = 0)]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(ListenerCompleter))]
         public string[] Name { get; set; }
 
         /// <summary>Ids of the listeners to get.</summary>
         [Parameter(ParameterSetName = IdSet, Mandatory = true)]
+        [ArgumentCompleter(typeof(ListenerCompleter))]
         public int[] Id { get; set; }
 
         #endregion

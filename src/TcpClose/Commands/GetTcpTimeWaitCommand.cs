@@ -9,7 +9,7 @@ namespace TcpClose.Commands
     {
         #region Overrides
 
-        protected override void ProcessRecord() => WriteRows(TcpTable.ReadTimeWait(EndpointFilter()));
+        protected override void ProcessRecord() => WriteRows(() => TcpTable.ReadTimeWait(EndpointFilter()));
 
         #endregion
     }

@@ -9,8 +9,10 @@ namespace TcpClose.Commands
     {
         #region Parameters
 
-        /// <summary>The connection to read from. Accepts pipeline input.</summary>
+        /// <summary>The connection to read from, or its Id (Tab completes it). Accepts pipeline input.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [ArgumentCompleter(typeof(ConnectionCompleter))]
+        [ConnectionTransformation]
         public Connection Connection { get; set; }
 
         /// <summary>The most bytes to read. Default 65536; at least 1.</summary>

@@ -8,22 +8,34 @@ namespace TcpClose.Commands
     public sealed class SendTcpDataCommand : TcpCmdlet
     {
         private const string TextSet = "Text";
+
+        // `$connection | Send-TcpData 'ping'`: the connection comes from the pipeline, which binds
+        // after positional arguments, so a set where -Text is at position 0 takes 'ping' as the text
+        // (in the Text set position 0 is the connection, and 'ping' cannot become one).
+        private const string PipelineTextSet = "PipelineText";
         private const string BytesSet = "Bytes";
         private const string FillSet = "Fill";
 
         #region Parameters
 
-        /// <summary>The connection to write to. Accepts pipeline input.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        /// <summary>The connection to write to, or its Id (Tab completes it). Accepts pipeline input.</summary>
+        [Parameter(ParameterSetName = TextSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [Parameter(ParameterSetName = PipelineTextSet, Mandatory = true, ValueFromPipeline = true)]
+        [Parameter(ParameterSetName = BytesSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [Parameter(ParameterSetName = FillSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [ArgumentCompleter(typeof(ConnectionCompleter))]
+        [ConnectionTransformation]
         public Connection Connection { get; set; }
 
         /// <summary>The text to send, encoded with -Encoding.</summary>
         [Parameter(ParameterSetName = TextSet, Mandatory = true, Position = 1)]
+        [Parameter(ParameterSetName = PipelineTextSet, Mandatory = true, Position = 0)]
         [AllowEmptyString]
         public string Text { get; set; }
 
         /// <summary>The encoding of -Text: UTF8 (the default, without BOM), ASCII, Unicode, BigEndianUnicode, UTF32 or Latin1.</summary>
         [Parameter(ParameterSetName = TextSet)]
+        [Parameter(ParameterSetName = PipelineTextSet)]
         [ValidateSet("UTF8", "ASCII", "Unicode", "BigEndianUnicode", "UTF32", "Latin1", IgnoreCase = true)]
         public string Encoding { get; set; } = "UTF8";
 

@@ -14,17 +14,21 @@ namespace TcpClose.Commands
 
         #region Parameters
 
-        /// <summary>The listeners to stop, as returned by Start-TcpListener or Get-TcpListener. Accepts pipeline input.</summary>
+        /// <summary>The listeners to stop, as returned by Start-TcpListener or Get-TcpListener, or their Ids or Names (Tab completes them). Accepts pipeline input.</summary>
         [Parameter(ParameterSetName = ListenerSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [ListenerTransformation]
+        [ArgumentCompleter(typeof(ListenerCompleter))]
         public Listener[] Listener { get; set; }
 
         /// <summary>Ids of the listeners to stop.</summary>
         [Parameter(ParameterSetName = IdSet, Mandatory = true)]
+        [ArgumentCompleter(typeof(ListenerCompleter))]
         public int[] Id { get; set; }
 
         /// <summary>Names of the listeners to stop; wildcards are supported.</summary>
         [Parameter(ParameterSetName = NameSet, Mandatory = true)]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(ListenerCompleter))]
         public string[] Name { get; set; }
 
         /// <summary>Write each stopped listener to the pipeline. By default nothing is written.</summary>

@@ -39,12 +39,20 @@ namespace TcpClose.Commands
             RemotePorts = RemotePort,
         };
 
-        /// <summary>Writes each row as the reader yields it; a table that cannot be read stops the command.</summary>
-        protected void WriteRows<T>(IEnumerable<T> rows)
+        /// <summary>
+        /// Writes each row as the reader yields it; bad filter values and a table that cannot be read
+        /// stop the command with the core's id (InvalidPort, InvalidAddress, TcpTableUnavailable).
+        /// </summary>
+        /// <remarks>
+        /// Takes the read as a delegate, not the rows: the core checks the filter when the read is
+        /// <em>created</em> (before the first row), and a TcpCloseException thrown outside this try
+        /// would reach PowerShell bare, as "TcpClose.TcpCloseException,..." without its id.
+        /// </remarks>
+        protected void WriteRows<T>(Func<IEnumerable<T>> read)
         {
             try
             {
-                foreach (T row in rows)
+                foreach (T row in read())
                 {
                     WriteObject(row);
                 }

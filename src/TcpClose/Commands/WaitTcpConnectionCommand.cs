@@ -12,12 +12,15 @@ namespace TcpClose.Commands
 
         #region Parameters
 
-        /// <summary>The listener to accept on. Accepts pipeline input.</summary>
+        /// <summary>The listener to accept on, or its Id or Name (Tab completes them). Accepts pipeline input.</summary>
         [Parameter(ParameterSetName = ListenerSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
+        [ListenerTransformation]
+        [ArgumentCompleter(typeof(ListenerCompleter))]
         public Listener Listener { get; set; }
 
         /// <summary>The id of the listener to accept on.</summary>
         [Parameter(ParameterSetName = IdSet, Mandatory = true)]
+        [ArgumentCompleter(typeof(ListenerCompleter))]
         public int Id { get; set; }
 
         /// <summary>How many seconds to wait for a connection. Default 30.</summary>

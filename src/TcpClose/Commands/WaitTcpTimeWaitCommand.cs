@@ -49,7 +49,7 @@ namespace TcpClose.Commands
 
             var filter = new TcpTableFilter { LocalPorts = _ports, LocalAddresses = LocalAddress };
             var progress = new ProgressRecord(ProgressActivityId,
-                $"Waiting for TIME_WAIT to clear on port(s) {string.Join(", ", _ports.Distinct())}", "Reading the TCP table");
+                $"Waiting for TIME_WAIT to clear on {Plural.Ports(_ports.Distinct().ToList())}", "Reading the TCP table");
             IReadOnlyList<TimeWaitEntry> left;
             try
             {
@@ -80,7 +80,7 @@ namespace TcpClose.Commands
 
         private void ReportProgress(ProgressRecord progress, TimeWaitProgress p)
         {
-            progress.StatusDescription = $"{p.RowsLeft} rows left, longest {p.LongestRemaining.TotalSeconds:0} s";
+            progress.StatusDescription = $"{Plural.Of(p.RowsLeft, "row")} left, longest {p.LongestRemaining.TotalSeconds:0} s";
             progress.PercentComplete = p.Timeout > TimeSpan.Zero
                 ? (int)Math.Min(100, 100 * p.Elapsed.Ticks / p.Timeout.Ticks)
                 : -1;

@@ -1,0 +1,335 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+
+namespace TcpClose
+{
+    /// <summary>What Test-TcpPort asks.</summary>
+    public sealed class PortTestOptions
+    {
+        /// <summary>An IP literal or a host name; "localhost" by default (see <see cref="PortProbe"/> for the addresses tried).</summary>
+        public string RemoteAddress { get; set; } = "localhost";
+
+        /// <summary>1..65535.</summary>
+        public int RemotePort { get; set; }
+
+        /// <summary>How long one connect attempt to one address may take.</summary>
+        public TimeSpan ConnectTimeout { get; set; } = PortProbe.DefaultConnectTimeout;
+    }
+
+    /// <summary>How a probe ended. Every value but <see cref="Connected"/> is a port that did not answer.</summary>
+    public enum PortTestOutcome
+    {
+        /// <summary>The three-way handshake completed: something listens and accepted the SYN.</summary>
+        Connected,
+        /// <summary>The host answered the SYN with RST (ECONNREFUSED): nothing listens on that port.</summary>
+        Refused,
+        /// <summary>No answer within the connect timeout (SYNs dropped, or a listener whose backlog is full), or the OS's own connect timeout (ETIMEDOUT).</summary>
+        TimedOut,
+        /// <summary>No route to the host or network (EHOSTUNREACH, ENETUNREACH, EHOSTDOWN, ENETDOWN).</summary>
+        Unreachable,
+        /// <summary>No local address or port to connect from (EADDRNOTAVAIL): the ephemeral range is used up for this destination, or the address family is off.</summary>
+        AddressNotAvailable,
+        /// <summary>Any other socket error; <see cref="PortTestResult.Error"/> names it.</summary>
+        Failed,
+    }
+
+    /// <summary>
+    /// The outcome of probing one target: immutable, no live handle (the probe's socket is closed
+    /// before the result exists), so it survives remoting and Export-Csv.
+    /// </summary>
+    public sealed class PortTestResult
+    {
+        /// <summary>The target as given (a host name or an address).</summary>
+        public string ComputerName { get; internal set; }
+        /// <summary>The address this result is about: the one that connected, else the first one tried.</summary>
+        public string RemoteAddress { get; internal set; }
+        public int RemotePort { get; internal set; }
+        public PortTestOutcome Result { get; internal set; }
+        public bool Succeeded => Result == PortTestOutcome.Connected;
+        /// <summary>From the start of the test of this target to its result: every address and, with -Wait, every attempt.</summary>
+        public TimeSpan Elapsed { get; internal set; }
+        public double ElapsedSeconds => Elapsed.TotalSeconds;
+        /// <summary>The local end the probe of <see cref="RemoteAddress"/> used, where the OS reported one.</summary>
+        public string LocalAddress { get; internal set; }
+        public int? LocalPort { get; internal set; }
+        /// <summary>The socket error's name (ConnectionRefused, HostUnreachable...), null when connected or timed out by the probe's own clock.</summary>
+        public string Error { get; internal set; }
+        public int? NativeErrorCode { get; internal set; }
+        /// <summary>Rounds of probes made: 1 without -Wait; with -Wait, how many it took.</summary>
+        public int Attempts { get; internal set; }
+
+        /// <summary>"127.0.0.1:8080: Refused after 0.2 ms from 127.0.0.1:41234", as Test-TcpPort -Verbose shows each probe.</summary>
+        public override string ToString() =>
+            $"{Endpoints.Show(RemoteAddress, RemotePort)}: {Result} after {Elapsed.TotalMilliseconds:0.0} ms" +
+            (LocalPort is int port ? $" from {Endpoints.Show(LocalAddress, port)}" : "");
+    }
+
+    /// <summary>
+    /// Test-TcpPort: connect to a port and close at once, abortively (SO_LINGER on, linger 0), so
+    /// the probe leaves no TIME_WAIT on either side; and wait, probing again, until a port answers.
+    /// </summary>
+    /// <remarks>
+    /// Why abortive: the side that closes first gracefully keeps the connection in TIME_WAIT
+    /// (60 s on Linux, 120 s by default on Windows), holding one ephemeral port toward that
+    /// destination per probe; a health checker that probes often eats its own port range that way.
+    /// With linger 0 close() sends RST and the 4-tuple is gone on both sides at once. The price
+    /// (RFC 1337: an old duplicate could reach a new incarnation of the 4-tuple) does not apply to
+    /// a probe that sent no data. A server that accepted the probe sees ECONNRESET on its next
+    /// read; one that accepts later gets a connection that is already reset (measured, TCP-NOTES.md).
+    /// </remarks>
+    public static class PortProbe
+    {
+        /// <summary>The connect timeout of one attempt when none is given.</summary>
+        public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(5);
+
+        /// <summary>The pause between two rounds of a wait: about four probes a second.</summary>
+        public static readonly TimeSpan WaitInterval = TimeSpan.FromMilliseconds(250);
+
+        /// <summary>
+        /// One round: probe each address of the target in order until one connects. Errors:
+        /// InvalidPort, InvalidAddress, InvalidTimeout. Refused, timed-out and unreachable probes are
+        /// results, not errors. <paramref name="onProbe"/> sees each address's result as it comes.
+        /// </summary>
+        public static PortTestResult Test(PortTestOptions options, Action<PortTestResult> onProbe = null, CancellationToken cancellationToken = default)
+        {
+            IReadOnlyList<IPAddress> addresses = Prepare(options, cancellationToken);
+            var clock = Stopwatch.StartNew();
+            PortTestResult result = Round(options, addresses, DateTime.MaxValue, onProbe, cancellationToken);
+            result.Attempts = 1;
+            result.Elapsed = clock.Elapsed;
+            return result;
+        }
+
+        /// <summary>
+        /// Probe in rounds, <see cref="WaitInterval"/> apart, until the target connects or
+        /// <paramref name="timeout"/> passes; returns the last result either way (Succeeded says
+        /// which). No attempt runs past the deadline: each connect gets at most the time left.
+        /// <paramref name="onAttempt"/> sees each round's result that did not connect.
+        /// OperationCanceledException when the token is cancelled (Ctrl+C).
+        /// </summary>
+        public static PortTestResult Wait(PortTestOptions options, TimeSpan timeout, Action<PortTestResult> onAttempt = null,
+            Action<PortTestResult> onProbe = null, CancellationToken cancellationToken = default)
+        {
+            Endpoints.CheckTimeout(timeout, "wait timeout");
+            IReadOnlyList<IPAddress> addresses = Prepare(options, cancellationToken);
+            var clock = Stopwatch.StartNew();
+            DateTime deadline = Endpoints.Deadline(timeout);
+            for (int attempt = 1; ; attempt++)
+            {
+                PortTestResult result = Round(options, addresses, deadline, onProbe, cancellationToken);
+                result.Attempts = attempt;
+                result.Elapsed = clock.Elapsed;
+                TimeSpan left = deadline - DateTime.UtcNow;
+                if (result.Succeeded || left <= TimeSpan.Zero)
+                {
+                    return result;
+                }
+
+                onAttempt?.Invoke(result);
+
+                // Whole milliseconds, rounded up: WaitOne truncates, and a pause truncated to 0 ms
+                // just before the deadline would probe in a tight loop until the clock passes it.
+                int pause = (int)Math.Ceiling((left < WaitInterval ? left : WaitInterval).TotalMilliseconds);
+                if (cancellationToken.WaitHandle.WaitOne(pause))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+        }
+
+        /// <summary>The PortNotAnswering error of a wait that ran out, with the last result as its target.</summary>
+        public static TcpCloseException NotAnswering(PortTestResult last, TimeSpan timeout)
+        {
+            if (last == null)
+            {
+                throw new ArgumentNullException(nameof(last));
+            }
+
+            string target = Endpoints.Show(last.ComputerName, last.RemotePort);
+            string why = last.Result == PortTestOutcome.Refused
+                ? "nothing listens there yet: check that the service started and listens on this address and port"
+                : last.Result == PortTestOutcome.TimedOut
+                    ? "SYNs go unanswered (a firewall that drops them, or a listener whose accept queue is full)"
+                    : $"the last probe ended with {last.Error ?? last.Result.ToString()}";
+            return new TcpCloseException(ErrorIds.PortNotAnswering, TcpErrorCategory.OperationTimeout,
+                $"{target} did not answer within {timeout.TotalSeconds:0.###} s ({last.Attempts} attempt(s), the last {last.Result} from {Endpoints.Show(last.RemoteAddress, last.RemotePort)}): {why}. Give a longer -Timeout if the service starts slowly.",
+                last);
+        }
+
+        private static IReadOnlyList<IPAddress> Prepare(PortTestOptions options, CancellationToken cancellationToken)
+        {
+            if (options == null)
+            {
+                throw new ArgumentNullException(nameof(options));
+            }
+
+            if (options.RemotePort == 0)
+            {
+                // What a piped Listen row of Get-TcpConnection binds: its RemotePort is 0.
+                throw new TcpCloseException(ErrorIds.InvalidPort, TcpErrorCategory.InvalidArgument,
+                    "0 is not a valid remote port: it must be between 1 and 65535. A listening row of Get-TcpConnection has RemotePort 0; probe its local end instead: ForEach-Object { Test-TcpPort $_.LocalAddress $_.LocalPort }.",
+                    options.RemotePort);
+            }
+
+            Endpoints.CheckPort(options.RemotePort, "remote port", allowZero: false);
+            Endpoints.CheckTimeout(options.ConnectTimeout, "connect timeout");
+            return Endpoints.ResolveAll(options.RemoteAddress, cancellationToken);
+        }
+
+        // Each address in order until one connects; if none does, the first address's result (the
+        // resolver's first choice, e.g. 127.0.0.1 Refused rather than ::1 Unreachable on a host
+        // without IPv6).
+        private static PortTestResult Round(PortTestOptions options, IReadOnlyList<IPAddress> addresses, DateTime deadline,
+            Action<PortTestResult> onProbe, CancellationToken cancellationToken)
+        {
+            PortTestResult first = null;
+            for (int i = 0; i < addresses.Count; i++)
+            {
+                TimeSpan timeout = options.ConnectTimeout;
+                if (deadline != DateTime.MaxValue)
+                {
+                    TimeSpan left = deadline - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero && i > 0)
+                    {
+                        break;
+                    }
+
+                    // At least a millisecond, so a round that starts at the deadline still probes once.
+                    timeout = left < timeout ? (left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1)) : timeout;
+                }
+
+                PortTestResult result = Probe(options.RemoteAddress, addresses[i], options.RemotePort, timeout, cancellationToken);
+                onProbe?.Invoke(result);
+                if (result.Succeeded)
+                {
+                    return result;
+                }
+
+                first = first ?? result;
+            }
+
+            return first;
+        }
+
+        /// <summary>
+        /// One connect to one address, then an abortive close whatever happened. Never throws for a
+        /// port that does not answer; OperationCanceledException on cancel (the socket is closed).
+        /// </summary>
+        internal static PortTestResult Probe(string computerName, IPAddress address, int port, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            var result = new PortTestResult
+            {
+                ComputerName = computerName,
+                RemoteAddress = Endpoints.Show(address),
+                RemotePort = port,
+                Attempts = 1,
+            };
+
+            var clock = Stopwatch.StartNew();
+            using (Socket socket = SocketSetup.Create(address.AddressFamily, new SocketRequest()))
+            {
+                // Set before connect, so every way out of here closes abortively: even a connect that
+                // completes after the deadline leaves no TIME_WAIT. Closing a socket still in
+                // SYN_SENT sends nothing.
+                socket.LingerState = new LingerOption(true, 0);
+                socket.Blocking = false;
+                SocketError error = Connect(socket, new IPEndPoint(address, port), Endpoints.Deadline(timeout), cancellationToken);
+                result.Elapsed = clock.Elapsed;
+                result.Result = Outcome(error);
+                if (error != SocketError.Success && error != SocketError.TimedOut)
+                {
+                    result.Error = error.ToString();
+                    result.NativeErrorCode = NativeCode(error);
+                }
+
+                ReadLocalEnd(socket, result);
+            }
+
+            return result;
+        }
+
+        // A non-blocking connect and a bounded Poll in 200 ms slices (Ctrl+C is seen promptly).
+        // Returns TimedOut when the deadline passes first.
+        private static SocketError Connect(Socket socket, IPEndPoint remote, DateTime deadline, CancellationToken cancellationToken)
+        {
+            try
+            {
+                socket.Connect(remote);
+                return SocketError.Success;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.WouldBlock || ex.SocketErrorCode == SocketError.InProgress)
+            {
+            }
+            catch (SocketException ex)
+            {
+                return ex.SocketErrorCode;
+            }
+
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+
+                // Writable means connected; a failure shows as writable (Unix) or in SelectError (Windows).
+                if (socket.Poll(Math.Min(Endpoints.PollMicroseconds(deadline), 200_000), SelectMode.SelectWrite)
+                    || socket.Poll(0, SelectMode.SelectError))
+                {
+                    int code = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error);
+                    return code == 0 ? SocketError.Success : new SocketException(code).SocketErrorCode;
+                }
+
+                if (DateTime.UtcNow >= deadline)
+                {
+                    return SocketError.TimedOut;
+                }
+            }
+        }
+
+        private static PortTestOutcome Outcome(SocketError error)
+        {
+            switch (error)
+            {
+                case SocketError.Success:
+                    return PortTestOutcome.Connected;
+                case SocketError.ConnectionRefused:
+                    return PortTestOutcome.Refused;
+                case SocketError.TimedOut:
+                    return PortTestOutcome.TimedOut;
+                case SocketError.HostUnreachable:
+                case SocketError.NetworkUnreachable:
+                case SocketError.HostDown:
+                case SocketError.NetworkDown:
+                    return PortTestOutcome.Unreachable;
+                case SocketError.AddressNotAvailable:
+                    return PortTestOutcome.AddressNotAvailable;
+                default:
+                    return PortTestOutcome.Failed;
+            }
+        }
+
+        // The OS's own number (errno on Unix, WSA code on Windows), as SocketException reports it.
+        private static int NativeCode(SocketError error) => new SocketException((int)error).NativeErrorCode;
+
+        private static void ReadLocalEnd(Socket socket, PortTestResult result)
+        {
+            try
+            {
+                if (socket.LocalEndPoint is IPEndPoint local && local.Port != 0)
+                {
+                    result.LocalAddress = Endpoints.Show(local.Address);
+                    result.LocalPort = local.Port;
+                }
+            }
+            catch (SocketException)
+            {
+                // A socket whose connect failed early may have no local end to report.
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+}

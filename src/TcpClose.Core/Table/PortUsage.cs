@@ -1,0 +1,174 @@
+using System;
+using System.Collections.Generic;
+
+namespace TcpClose
+{
+    /// <summary>
+    /// Ephemeral ports in use per destination of outgoing connections, against the OS's range: how
+    /// close a client (a proxy, a health checker) is to running out of local ports for one backend.
+    /// </summary>
+    /// <remarks>
+    /// A destination is (LocalAddress, RemoteAddress, RemotePort): a connection is one 4-tuple, so
+    /// connect() may give the same local port to connections that differ in any of the other three;
+    /// each local address a client uses has the whole range to each remote endpoint. That is why a
+    /// client bound to a specific local address gets its own row.
+    /// A row counts when its local port is one the OS could have picked for connect(): inside the
+    /// ephemeral range, not reserved, and not the port of a listener (accepted connections carry the
+    /// listener's port; Linux's dumps list listeners before connections, so this holds there; on other
+    /// OSes only for listeners the table lists first).
+    /// One read of the table, aggregated while it streams: memory grows with the number of
+    /// destinations, not of rows.
+    /// </remarks>
+    public static class PortUsage
+    {
+        /// <summary>Rows for every destination (filters may be null), highest PercentUsed first.</summary>
+        public static IReadOnlyList<PortUsageEntry> Read(IReadOnlyList<string> remoteAddresses, IReadOnlyList<int> remotePorts) =>
+            Read(remoteAddresses, remotePorts, TcpSettings.ReadEphemeralPorts(), TcpTable.DefaultSource, true, null);
+
+        /// <summary>As above, with the port space and source given (tests, benchmark).</summary>
+        internal static IReadOnlyList<PortUsageEntry> Read(IReadOnlyList<string> remoteAddresses, IReadOnlyList<int> remotePorts,
+            EphemeralPorts ports, TcpTableSource source, bool fallBack, Action<string> onWarning)
+        {
+            // Validated before anything is read: InvalidAddress / InvalidPort, as for Get-TcpConnection.
+            var match = new TcpTableQuery(new TcpTableFilter { RemoteAddresses = remoteAddresses, RemotePorts = remotePorts }, false);
+            // Every row, listeners included (they mark the ports that are not ephemeral picks); no
+            // kernel-side filter, since a port filter would drop the listeners.
+            var read = new TcpTableQuery(new TcpTableFilter(), false);
+            var listening = new bool[65536];
+            var counts = new Dictionary<Destination, Counts>();
+            foreach (var (_, row) in TcpTable.Rows(read, source, fallBack, new TcpTableWarnings(onWarning)))
+            {
+                RawTcpRow r = row;
+                if (r.State == TcpState.Listen)
+                {
+                    listening[r.LocalPort] = true;
+                    continue;
+                }
+                if (r.RemotePort == 0 || r.State == TcpState.Bound || listening[r.LocalPort] || !ports.IsEphemeral(r.LocalPort, !r.Local.IsV4))
+                    continue;
+                if (!match.Matches(ref r))
+                    continue;
+                var key = new Destination(r.Local, r.Remote, r.RemotePort);
+                if (!counts.TryGetValue(key, out Counts c))
+                    counts.Add(key, c = new Counts());
+                if (r.State == TcpState.Established)
+                    c.Established++;
+                else if (r.State == TcpState.TimeWait)
+                    c.TimeWait++;
+                else
+                    c.Other++;
+            }
+
+            var names = new AddressTextCache();
+            var result = new List<PortUsageEntry>(counts.Count);
+            foreach (var kv in counts)
+            {
+                Destination d = kv.Key;
+                int size = d.Local.IsV4 ? ports.Size4 : ports.Size6;
+                result.Add(new PortUsageEntry(names.Get(d.Local), names.Get(d.Remote), d.RemotePort,
+                    kv.Value.Established, kv.Value.TimeWait, kv.Value.Other, size, TimeWaitReusable(ports.TimeWaitReuse, d.Local, d.Remote)));
+            }
+            result.Sort(PortUsageEntry.HighestFirst);
+            return result;
+        }
+
+        /// <summary>
+        /// Linux tcp_twsk_unique: 1 lets connect() reuse a TIME_WAIT 4-tuple, 2 only when either address
+        /// is loopback (IPv4-mapped included), 0 never. Null where the OS has no such setting.
+        /// </summary>
+        internal static bool? TimeWaitReusable(int? reuse, IPKey local, IPKey remote)
+        {
+            if (!reuse.HasValue)
+                return null;
+            switch (reuse.Value)
+            {
+                case 0: return false;
+                case 2: return IsLoopback(local) || IsLoopback(remote);
+                default: return true;
+            }
+        }
+
+        internal static bool IsLoopback(IPKey k) =>
+            k.IsV4 ? ((uint)k.Lo & 0xFF000000u) == 0x7F000000u : k.Hi == 0 && k.Lo == 1;
+
+        readonly struct Destination : IEquatable<Destination>
+        {
+            internal readonly IPKey Local, Remote;
+            internal readonly int RemotePort;
+
+            internal Destination(IPKey local, IPKey remote, int remotePort)
+            {
+                Local = local;
+                Remote = remote;
+                RemotePort = remotePort;
+            }
+
+            public bool Equals(Destination o) => RemotePort == o.RemotePort && Remote.Equals(o.Remote) && Local.Equals(o.Local);
+            public override bool Equals(object obj) => obj is Destination d && Equals(d);
+            public override int GetHashCode() => (Remote.GetHashCode() * 31 + Local.GetHashCode()) * 31 + RemotePort;
+        }
+
+        sealed class Counts
+        {
+            internal int Established, TimeWait, Other;
+        }
+    }
+
+    /// <summary>
+    /// Ephemeral ports in use towards one destination, by state, against the ports the OS can pick.
+    /// Immutable; no handles (survives remoting and Export-Csv).
+    /// </summary>
+    public sealed class PortUsageEntry
+    {
+        public PortUsageEntry(string localAddress, string remoteAddress, int remotePort, int established, int timeWait, int other,
+            int ephemeralPorts, bool? timeWaitReusable)
+        {
+            LocalAddress = localAddress;
+            RemoteAddress = remoteAddress;
+            RemotePort = remotePort;
+            Established = established;
+            TimeWait = timeWait;
+            Other = other;
+            EphemeralPorts = ephemeralPorts;
+            TimeWaitReusable = timeWaitReusable;
+        }
+
+        /// <summary>The local address the connections come from; each local address has the whole range.</summary>
+        public string LocalAddress { get; }
+        public string RemoteAddress { get; }
+        public int RemotePort { get; }
+        public string AddressFamily => LocalAddress != null && LocalAddress.IndexOf(':') >= 0 ? "IPv6" : "IPv4";
+        /// <summary>Local ports held by Established connections.</summary>
+        public int Established { get; }
+        /// <summary>Local ports held by TIME_WAIT rows (the active closer's side).</summary>
+        public int TimeWait { get; }
+        /// <summary>Local ports held in any other state (SynSent, FinWait1/2, CloseWait, LastAck, Closing).</summary>
+        public int Other { get; }
+        /// <summary>Established + TimeWait + Other.</summary>
+        public int Total => Established + TimeWait + Other;
+        /// <summary>Ports the OS can pick for this destination: the ephemeral range's size less the reserved ports inside it.</summary>
+        public int EphemeralPorts { get; }
+        /// <summary>Total as a percentage of EphemeralPorts, rounded to 3 decimals (one port of 28232 is 0.004).</summary>
+        public double PercentUsed => EphemeralPorts > 0 ? Math.Round(Total * 100.0 / EphemeralPorts, 3) : 100.0;
+        /// <summary>Linux: whether tcp_tw_reuse lets a new connect() to this destination take a TIME_WAIT port
+        /// (also needs TCP timestamps and the row older than tcp_tw_reuse_delay). Null on other OSes.</summary>
+        public bool? TimeWaitReusable { get; }
+
+        public override string ToString() =>
+            $"{LocalAddress} -> {Endpoints.Show(RemoteAddress, RemotePort)}: {Total}/{EphemeralPorts} ({PercentUsed:0.##} %)";
+
+        internal static int HighestFirst(PortUsageEntry a, PortUsageEntry b)
+        {
+            int c = b.PercentUsed.CompareTo(a.PercentUsed);
+            if (c == 0)
+                c = b.Total.CompareTo(a.Total);
+            if (c == 0)
+                c = string.CompareOrdinal(a.RemoteAddress, b.RemoteAddress);
+            if (c == 0)
+                c = a.RemotePort.CompareTo(b.RemotePort);
+            if (c == 0)
+                c = string.CompareOrdinal(a.LocalAddress, b.LocalAddress);
+            return c;
+        }
+    }
+}

@@ -1,0 +1,112 @@
+BeforeAll {
+    # Imports the module under test (the staged one, or $env:TCPCLOSE_MODULE_PATH) and the helpers.
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    # The ports the OS can pick, from Get-TcpSetting: the range less the reserved ports inside it.
+    function Get-EphemeralPortCount {
+        $range = @(Get-TcpSetting net.ipv4.ip_local_port_range).Value
+        $reserved = @((Get-TcpSetting net.ipv4.ip_local_reserved_ports).Value)
+        $inside = @{}
+        foreach ($r in $reserved) {
+            $from = [math]::Max($r.First, $range.First); $to = [math]::Min($r.Last, $range.Last)
+            if ($from -le $to) { $from..$to | ForEach-Object { $inside[$_] = $true } }
+        }
+        $range.Count - $inside.Count
+    }
+}
+AfterAll { Remove-Module TcpClose -ErrorAction SilentlyContinue }
+
+BeforeDiscovery {
+    $onLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
+}
+
+Describe 'Get-TcpPortUsage' {
+    AfterEach {
+        Get-TcpListener | Stop-TcpListener -Confirm:$false
+    }
+
+    It 'counts the client ports left in TIME_WAIT by actively closed connections (Linux)' -Skip:(-not $onLinux) {
+        # Our own listener's port is the destination, so the row is ours whatever else the table holds.
+        $n = 6
+        $listener = Start-TcpListener
+        $port = $listener.LocalPort
+        for ($i = 0; $i -lt $n; $i++) {
+            $pair = New-TestPair $listener
+            $null = $pair.Client | Close-TcpConnection -Confirm:$false     # the client closes first
+            $null = Receive-TcpData -Connection $pair.Server -UntilClosed -Timeout 5
+            $null = $pair.Server | Close-TcpConnection -Confirm:$false
+        }
+        (Wait-Until { (Get-TcpPortUsage -RemoteAddress 127.0.0.1 -RemotePort $port).TimeWait -eq $n }) | Should -BeTrue
+
+        $rows = @(Get-TcpPortUsage -RemoteAddress 127.0.0.1 -RemotePort $port)
+        $rows.Count | Should -Be 1
+        $row = $rows[0]
+        $row | Should -BeOfType 'TcpClose.PortUsageEntry'
+        $row.LocalAddress | Should -Be '127.0.0.1'
+        $row.TimeWait | Should -Be $n
+        $row.Established | Should -Be 0
+        $row.Total | Should -Be $n
+        $size = Get-EphemeralPortCount
+        $row.EphemeralPorts | Should -Be $size
+        $row.PercentUsed | Should -Be ([math]::Round($n * 100.0 / $size, 3))
+        # tcp_tw_reuse 2 (the default) and 1 let connect() reuse loopback TIME_WAIT ports.
+        $row.TimeWaitReusable | Should -Be ((Get-TcpSetting net.ipv4.tcp_tw_reuse).Value -ne 0)
+        # The same TIME_WAIT rows Get-TcpTimeWait lists for this destination.
+        @(Get-TcpTimeWait -RemoteAddress 127.0.0.1 -RemotePort $port).Count | Should -Be $n
+    }
+
+    It 'counts open connections as Established, each local address on its own row' -Skip:(-not $onLinux) {
+        $listener = Start-TcpListener -Address 0.0.0.0
+        $port = $listener.LocalPort
+        $conns = @()
+        try {
+            foreach ($from in '127.0.0.1', '127.0.0.1', '127.0.0.2') {
+                $conns += New-TcpConnection -RemoteAddress 127.0.0.1 -RemotePort $port -LocalAddress $from
+                $conns += Wait-TcpConnection -Listener $listener -Timeout 5
+            }
+            $rows = @(Get-TcpPortUsage -RemoteAddress 127.0.0.1 -RemotePort $port)
+            $rows.LocalAddress | Should -Be @('127.0.0.1', '127.0.0.2')   # highest PercentUsed first
+            $rows.Established | Should -Be @(2, 1)
+            # The accepted side (local port = the listener's) is not an outgoing connection.
+            foreach ($c in $conns | Where-Object Role -eq 'Client') {
+                Get-TcpPortUsage -RemotePort $c.LocalPort | Where-Object RemoteAddress -eq $c.LocalAddress | Should -BeNullOrEmpty
+            }
+        }
+        finally {
+            Close-TestConnection $conns
+        }
+    }
+
+    It 'sorts by PercentUsed, highest first' {
+        $all = @(Get-TcpPortUsage)
+        for ($i = 1; $i -lt $all.Count; $i++) {
+            $all[$i].PercentUsed | Should -BeLessOrEqual $all[$i - 1].PercentUsed
+        }
+    }
+
+    It 'refuses a bad <Name> with <Id>' -TestCases @(
+        @{ Name = 'address'; Id = 'InvalidAddress'; Call = { Get-TcpPortUsage -RemoteAddress 'not-an-address' } }
+        @{ Name = 'port'; Id = 'InvalidPort'; Call = { Get-TcpPortUsage -RemotePort 70000 } }
+    ) {
+        $Call | Should -Throw -ErrorId "$Id,TcpClose.Commands.GetTcpPortUsageCommand"
+        try { & $Call } catch { $_.CategoryInfo.Category | Should -Be 'InvalidArgument' }
+    }
+
+    It 'has a table view of one line per destination within 80 columns' {
+        # Built, not read: whether a loopback client port counts depends on the OS's range (under
+        # Wine, Linux picks the port and the Windows default range judges it).
+        $rows = [TcpClose.PortUsageEntry]::new('192.168.100.200', '192.168.100.201', 65535, 28000, 232, 0, 28232, $true),
+                [TcpClose.PortUsageEntry]::new('::1', '::1', 443, 1, 0, 2, 28232, $null)
+        $lines = @(($rows | Out-String -Width 80) -split '\r?\n' | Where-Object { $_.Trim() })
+        $lines.Count | Should -Be 4
+        $lines[0] | Should -Match '^LocalAddress\s+RemoteAddress\s+RemotePort\s+Established\s+TimeWait\s+PercentUsed$'
+        $lines[2] | Should -Match '^192\.168\.100\.200 192\.168\.100\.201\s+65535\s+28000\s+232\s+100\.00$'
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+    }
+
+    It 'has full help with runnable examples' {
+        $help = Get-Help Get-TcpPortUsage -Full
+        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+        $help.Parameters.Parameter.Name | Should -Be @('RemoteAddress', 'RemotePort')
+    }
+}

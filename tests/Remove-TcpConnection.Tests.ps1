@@ -1,0 +1,218 @@
+BeforeAll {
+    # Imports the module under test (the staged one, or $env:TCPCLOSE_MODULE_PATH) and the helpers.
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    # Every row removed here is one of this file's own, named by its exact 4-tuple: the TCP table is
+    # shared with other test runs on the machine.
+    function Get-SsTimeWait {
+        param([int] $Port, [int] $ClientPort)
+        # ss's own view, independent of the module: one line per matching TIME_WAIT row, no header.
+        @(ss -H -tan state time-wait "( sport = :$Port and dport = :$ClientPort )" | Where-Object { $_ })
+    }
+
+    $canRemove = $TcpTestOnLinux -and (id -u) -eq '0'
+}
+AfterAll { Remove-Module TcpClose -ErrorAction SilentlyContinue }
+
+BeforeDiscovery {
+    $onLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
+    $onMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue)
+    $onWindows = -not ($onLinux -or $onMacOS)
+    # SOCK_DESTROY needs CAP_NET_ADMIN: the removal tests run as root (as here and in CI's container).
+    $asRoot = $onLinux -and (id -u) -eq '0'
+    $hasSetpriv = $asRoot -and [bool](Get-Command setpriv -ErrorAction SilentlyContinue)
+}
+
+Describe 'Remove-TcpConnection' {
+    AfterEach {
+        Get-TcpListener | Stop-TcpListener -Confirm:$false
+    }
+
+    It 'refuses to run without rows or a filter: FilterRequired, nothing removed' -Skip:($onMacOS) {
+        { Remove-TcpConnection -Confirm:$false } | Should -Throw -ErrorId 'FilterRequired,TcpClose.Commands.RemoveTcpConnectionCommand'
+        $err = $null
+        try { Remove-TcpConnection -Confirm:$false } catch { $err = $_ }
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match 'Get-TcpTimeWait -LocalPort 8080 \| Remove-TcpConnection'
+    }
+
+    It 'does nothing downstream of a pipeline that wrote nothing (no FilterRequired)' -Skip:($onMacOS) {
+        $port = Get-FreeTcpPort
+        $out = Get-TcpTimeWait -LocalPort $port | Remove-TcpConnection -Confirm:$false -ErrorVariable errs
+        $out | Should -BeNullOrEmpty
+        $errs | Should -BeNullOrEmpty
+    }
+
+    It 'writes InvalidRow, non-terminating, for an object that names no row, and goes on' -Skip:($onMacOS) {
+        $out = 'not a row', ([pscustomobject]@{ LocalAddress = 'bogus'; LocalPort = 1; RemoteAddress = '127.0.0.1'; RemotePort = 2 }) |
+            Remove-TcpConnection -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable errs
+        $out | Should -BeNullOrEmpty
+        $errs.Count | Should -Be 2
+        $errs[0].FullyQualifiedErrorId | Should -Be 'InvalidRow,TcpClose.Commands.RemoveTcpConnectionCommand'
+        $errs[1].FullyQualifiedErrorId | Should -Be 'InvalidAddress,TcpClose.Commands.RemoveTcpConnectionCommand'
+        $errs[1].Exception.Message | Should -Match 'bogus'
+    }
+
+    It 'is PlatformNotSupported on macOS' -Skip:(-not $onMacOS) {
+        { Remove-TcpConnection -LocalPort 1 -Confirm:$false } | Should -Throw -ErrorId 'PlatformNotSupported,*'
+    }
+
+    Context 'TIME_WAIT rows of a restarted server (Linux, root)' {
+        BeforeEach {
+            $tw = New-TimeWaitOnServer
+        }
+
+        It 'removes them, and a listener without -ReuseAddress then binds the port' -Skip:(-not $asRoot) {
+            { Start-TcpListener -Port $tw.Port } | Should -Throw -ErrorId 'AddressInUse,*'
+
+            $results = @(Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort | Remove-TcpConnection -Confirm:$false)
+
+            $results.Count | Should -Be 1
+            $results[0] | Should -BeOfType 'TcpClose.RemovalResult'
+            $results[0].Removed | Should -BeTrue
+            $results[0].Outcome | Should -Be 'Removed'
+            $results[0].State | Should -Be 'TimeWait'
+            $results[0].LocalPort | Should -Be $tw.Port
+            $results[0].RemotePort | Should -Be $tw.ClientPort
+            $results[0].ErrorId | Should -BeNullOrEmpty
+            Get-SsTimeWait -Port $tw.Port -ClientPort $tw.ClientPort | Should -BeNullOrEmpty
+            $restarted = Start-TcpListener -Port $tw.Port
+            $restarted.ReuseAddress | Should -BeFalse
+            $restarted.State | Should -Be 'Listening'
+        }
+
+        It '-WhatIf names the row and removes nothing: the row is still in ss' -Skip:(-not $asRoot) {
+            # What-if lines go to the host, not to a stream: read them from a child PowerShell's output.
+            $module = Join-Path (Get-Module TcpClose).ModuleBase 'TcpClose.psd1'
+            $pwsh = (Get-Process -Id $PID).Path
+            $script = "Import-Module '$module'; Get-TcpTimeWait -LocalPort $($tw.Port) -RemotePort $($tw.ClientPort) | Remove-TcpConnection -WhatIf | ForEach-Object { 'result' }; Remove-TcpConnection -LocalPort $($tw.Port) -RemotePort $($tw.ClientPort) -WhatIf | ForEach-Object { 'result' }"
+            $said = @(& $pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" })
+
+            $target = "What if: Performing the operation ""Remove TIME_WAIT row"" on target ""127.0.0.1:$($tw.Port) -> 127.0.0.1:$($tw.ClientPort) (TimeWait)""."
+            @($said | Where-Object { $_ -eq $target }).Count | Should -Be 2
+            $said | Should -Not -Contain 'result'
+            (Get-SsTimeWait -Port $tw.Port -ClientPort $tw.ClientPort).Count | Should -Be 1
+            $null = Remove-TcpConnection -LocalPort $tw.Port -RemotePort $tw.ClientPort -State TimeWait -Confirm:$false
+        }
+
+        It 'reports a row already gone as AlreadyGone, not as an error' -Skip:(-not $asRoot) {
+            $row = Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort
+            ($row | Remove-TcpConnection -Confirm:$false).Outcome | Should -Be 'Removed'
+
+            $again = $row | Remove-TcpConnection -Confirm:$false -ErrorVariable errs
+
+            $again.Outcome | Should -Be 'AlreadyGone'
+            $again.Removed | Should -BeFalse
+            $again.ErrorId | Should -BeNullOrEmpty
+            $errs | Should -BeNullOrEmpty
+        }
+
+        It 'takes deserialized rows (remoting, Import-Clixml) and CSV rows' -Skip:(-not $asRoot) {
+            $row = Get-TcpConnection -LocalPort $tw.Port -RemotePort $tw.ClientPort -State TimeWait
+            $deserialized = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($row))
+            $deserialized.PSObject.TypeNames[0] | Should -Be 'Deserialized.TcpClose.TcpTableEntry'
+            $path = Join-Path ([System.IO.Path]::GetTempPath()) ("tcpclose-{0}.csv" -f [guid]::NewGuid())
+            try {
+                $row | Export-Csv -Path $path -NoTypeInformation
+                $fromCsv = Import-Csv -Path $path
+            }
+            finally {
+                Remove-Item -Path $path -ErrorAction SilentlyContinue
+            }
+
+            $results = @($deserialized, $fromCsv | Remove-TcpConnection -Confirm:$false)
+
+            $results.Outcome | Should -Be @('Removed', 'AlreadyGone')
+            Get-SsTimeWait -Port $tw.Port -ClientPort $tw.ClientPort | Should -BeNullOrEmpty
+        }
+
+        It 'without root (setpriv to nobody): PermissionDenied, and the row is still there' -Skip:(-not $hasSetpriv) {
+            # nobody may not be able to reach the staged module (a clone under a 0700 folder, as
+            # mktemp -d makes): give it a copy in a folder of its own, removed afterwards.
+            $copy = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-nobody-' + [guid]::NewGuid().ToString('N'))
+            Copy-Item -LiteralPath (Get-Module TcpClose).ModuleBase -Destination $copy -Recurse
+            chmod -R a+rX $copy
+            $module = Join-Path $copy 'TcpClose.psd1'
+            $pwsh = (Get-Process -Id $PID).Path
+            $script = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$module'; try { Remove-TcpConnection -LocalPort $($tw.Port) -RemotePort $($tw.ClientPort) -Confirm:`$false | ForEach-Object { 'result ' + `$_.Outcome + ' ' + `$_.ErrorId } } catch { 'error ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category + ' ' + `$_.Exception.Message }"
+            try {
+                $said = @(setpriv --reuid=65534 --regid=65534 --clear-groups $pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" })
+            }
+            finally {
+                Remove-Item -LiteralPath $copy -Recurse -Force
+            }
+
+            $said | Should -Contain 'result Failed PermissionDenied'
+            ($said -match '^error ') | Should -Match '^error PermissionDenied,TcpClose\.Commands\.RemoveTcpConnectionCommand PermissionDenied .*CAP_NET_ADMIN'
+            (Get-SsTimeWait -Port $tw.Port -ClientPort $tw.ClientPort).Count | Should -Be 1
+            $null = Remove-TcpConnection -LocalPort $tw.Port -RemotePort $tw.ClientPort -State TimeWait -Confirm:$false
+        }
+
+        It 'shows results in a table that fits 80 columns' -Skip:(-not $asRoot) {
+            $text = Remove-TcpConnection -LocalPort $tw.Port -RemotePort $tw.ClientPort -Confirm:$false | Format-Table | Out-String -Width 80
+            $lines = @($text -split "`r?`n" | Where-Object { $_.Trim() })
+            $lines[0] | Should -Match '^LocalAddress\s+LPort\s+RemoteAddress\s+RPort\s+State\s+Outcome\s*$'
+            $lines[2] | Should -Match "^127\.0\.0\.1\s+$($tw.Port)\s+127\.0\.0\.1\s+$($tw.ClientPort)\s+TimeWait\s+Removed\s*$"
+            $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
+        }
+    }
+
+    It 'removes an established connection: the owner''s next call fails and the peer sees Reset' -Skip:(-not $asRoot) {
+        $listener = Start-TcpListener
+        $pair = New-TestPair $listener
+        try {
+            $result = Remove-TcpConnection -LocalPort $listener.LocalPort -RemotePort $pair.Client.LocalPort -State Established -Confirm:$false
+
+            $result.Outcome | Should -Be 'Removed'
+            $result.State | Should -Be 'Established'
+            (Receive-TcpData -Connection $pair.Client -Timeout 5).Reset | Should -BeTrue
+            { Send-TcpData -Connection $pair.Server -Text 'x' -ErrorAction Stop } | Should -Throw
+            Get-TcpConnection -LocalPort $listener.LocalPort -RemotePort $pair.Client.LocalPort | Should -BeNullOrEmpty
+        }
+        finally {
+            Close-TestConnection $pair.Client $pair.Server
+        }
+    }
+
+    It 'removes a listener: its owner can accept no more, and the port is free' -Skip:(-not $asRoot) {
+        $listener = Start-TcpListener
+        $row = Get-TcpConnection -LocalPort $listener.LocalPort -State Listen
+        $row.OwningProcess | Should -Be $PID
+
+        $result = $row | Remove-TcpConnection -Confirm:$false
+
+        $result.Outcome | Should -Be 'Removed'
+        $result.State | Should -Be 'Listen'
+        { Wait-TcpConnection -Listener $listener -Timeout 1 -ErrorAction Stop } | Should -Throw
+        Get-TcpConnection -LocalPort $listener.LocalPort -State Listen | Should -BeNullOrEmpty
+    }
+
+    It 'on Windows says Removed only when the row left the table (Wine''s SetTcpEntry answers success and does nothing)' -Skip:(-not $onWindows) {
+        $listener = Start-TcpListener
+        $pair = New-TestPair $listener
+        try {
+            $row = Get-TcpConnection -LocalPort $listener.LocalPort -RemotePort $pair.Client.LocalPort -State Established
+            $result = $null
+            try {
+                $row | Remove-TcpConnection -Confirm:$false -ErrorAction SilentlyContinue -OutVariable result | Out-Null
+            }
+            catch {
+                $_.FullyQualifiedErrorId | Should -BeLike 'PermissionDenied,*' # not elevated: terminating
+            }
+            $still = @(Get-TcpConnection -LocalPort $listener.LocalPort -RemotePort $pair.Client.LocalPort -State Established).Count
+            @($result).Count | Should -Be 1
+            if ($result[0].Removed) { $still | Should -Be 0 } else { $still | Should -Be 1; $result[0].ErrorId | Should -BeIn 'RemoveFailed', 'PermissionDenied' }
+        }
+        finally {
+            Close-TestConnection $pair.Client $pair.Server
+        }
+    }
+
+    It 'says RemoveIPv6NotSupported for an IPv6 row on Windows' -Skip:(-not $onWindows) {
+        $row = [pscustomobject]@{ LocalAddress = '::1'; LocalPort = 1; RemoteAddress = '::1'; RemotePort = 2; State = 'Established' }
+        $result = $row | Remove-TcpConnection -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable errs
+        $result.Outcome | Should -Be 'Failed'
+        $result.ErrorId | Should -Be 'RemoveIPv6NotSupported'
+        $errs[0].FullyQualifiedErrorId | Should -Be 'RemoveIPv6NotSupported,TcpClose.Commands.RemoveTcpConnectionCommand'
+    }
+}

@@ -1,0 +1,173 @@
+// --remove N: TcpRowRemoval against `ss -K` on N TIME_WAIT rows of one local port, refilled before
+// every run. Loopback only. Run it under the exclusive table lock (BRIEF.md): it destroys rows in bulk.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using TcpClose;
+
+static class RemovalBenchmark
+{
+    /// <summary>Fills, removes (TcpClose batched, TcpClose one row per request, ss -K), in turn, R times.</summary>
+    public static int Run(int n, int runs)
+    {
+        if (!TcpRowRemoval.IsPermitted)
+        {
+            Console.Error.WriteLine("--remove needs CAP_NET_ADMIN (root): SOCK_DESTROY is refused without it.");
+            return 2;
+        }
+        Console.WriteLine($"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        // The listener stays open for the whole benchmark so every run's rows have the same local port.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1024);
+        int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        Console.WriteLine($"removing {n} TIME_WAIT rows of 127.0.0.1:{port} (the server's side: it closes first), refilled before each run; {runs} runs each, alternating");
+
+        var methods = new (string Name, Func<int, int> Remove)[]
+        {
+            ($"ss -K state time-wait '( sport = :{port} )' (child)", SsKill),
+            ($"TcpClose read + remove, {TcpRowRemoval.BatchSize} requests/datagram", p => TcpCloseRemove(p, batched: true)),
+            ("TcpClose read + remove, 1 request/datagram", p => TcpCloseRemove(p, batched: false)),
+        };
+        // Warm-up (JIT, ss's page cache) on 200 rows per method, not measured.
+        foreach (var (_, remove) in methods)
+        {
+            Fill(listener, 200);
+            WaitForRows(port, 200);
+            remove(port);
+        }
+        var times = methods.Select(_ => new List<double>()).ToArray();
+        var fillTimes = new List<double>();
+        try
+        {
+            for (int r = 0; r < runs; r++)
+            {
+                for (int m = 0; m < methods.Length; m++)
+                {
+                    var fill = Stopwatch.StartNew();
+                    Fill(listener, n);
+                    int present = WaitForRows(port, n);
+                    fillTimes.Add(fill.Elapsed.TotalSeconds);
+                    if (present != n)
+                        throw new InvalidOperationException($"expected {n} TIME_WAIT rows on port {port}, found {present}");
+                    var sw = Stopwatch.StartNew();
+                    int removed = methods[m].Remove(port);
+                    sw.Stop();
+                    int left = Count(port);
+                    if (left != 0)
+                        throw new InvalidOperationException($"{methods[m].Name}: {left} rows left after it said {removed}");
+                    times[m].Add(sw.Elapsed.TotalMilliseconds);
+                    Console.WriteLine($"  run {r + 1}: {methods[m].Name,-58} {removed,6} rows {sw.Elapsed.TotalMilliseconds,9:F1} ms");
+                }
+            }
+        }
+        finally
+        {
+            int left = Count(port);
+            if (left > 0)
+                SsKill(port);
+            Console.WriteLine($"cleanup: {left} TIME_WAIT rows of port {port} were left and removed; now {Count(port)}");
+        }
+
+        Console.WriteLine($"fill: {fillTimes.Average():F2} s per {n} rows on average");
+        Console.WriteLine($"{"method",-62} {"best ms",8} {"median",8} {"x ss",6} {"us/row",7}");
+        double ssBest = times[0].Min(), ssMedian = Median(times[0]);
+        for (int m = 0; m < methods.Length; m++)
+        {
+            double best = times[m].Min();
+            Console.WriteLine($"{methods[m].Name,-62} {best,8:F1} {Median(times[m]),8:F1} {best / ssBest,6:F3} {best * 1000 / n,7:F2}");
+        }
+        double ours = times[1].Min();
+        Console.WriteLine($"target TcpClose <= ss (best of {runs}): {(ours <= ssBest ? "met" : "NOT met")} ({ours / ssBest:F3}); medians {Median(times[1]) / ssMedian:F3}");
+        return 0;
+    }
+
+    static double Median(List<double> v)
+    {
+        var s = v.OrderBy(x => x).ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+
+    /// <summary>What a script would do: read the port's TIME_WAIT rows (netlink, filtered in the kernel) and remove them.</summary>
+    static int TcpCloseRemove(int port, bool batched)
+    {
+        var rows = TcpTable.ReadTimeWait(new TcpTableFilter { LocalPorts = new[] { port } }).Select(TcpRowKey.From).ToList();
+        int removed = 0;
+        using var removal = TcpRowRemoval.Open();
+        if (batched)
+        {
+            removal.Remove(rows, (r, e) =>
+            {
+                if (r.Removed)
+                    removed++;
+            });
+        }
+        else
+        {
+            foreach (var key in rows)
+                if (removal.Remove(key, out _).Removed)
+                    removed++;
+        }
+        return removed;
+    }
+
+    /// <summary>ss -K, wall time including reading the line it prints per socket killed.</summary>
+    static int SsKill(int port)
+    {
+        var psi = new ProcessStartInfo("ss", $"-K -tan state time-wait ( sport = :{port} )") { RedirectStandardOutput = true, UseShellExecute = false };
+        using var p = Process.Start(psi)!;
+        int lines = 0;
+        while (p.StandardOutput.ReadLine() != null)
+            lines++;
+        p.WaitForExit();
+        return Math.Max(0, lines - 1); // header line
+    }
+
+    static int Count(int port) => TcpTable.ReadTimeWait(new TcpTableFilter { LocalPorts = new[] { port } }, TcpTableSource.Netlink, null).Count();
+
+    /// <summary>Polls (bounded) until the last rows have reached TIME_WAIT.</summary>
+    static int WaitForRows(int port, int n)
+    {
+        var sw = Stopwatch.StartNew();
+        int c = Count(port);
+        while (c < n && sw.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            Thread.Sleep(10);
+            c = Count(port);
+        }
+        return c;
+    }
+
+    /// <summary>n connections to the listener, each closed by the server first: n TIME_WAIT rows with the listener's port.</summary>
+    static void Fill(Socket listener, int n)
+    {
+        var ep = (IPEndPoint)listener.LocalEndPoint!;
+        const int batch = 256;
+        var clients = new Socket[batch];
+        var servers = new Socket[batch];
+        var buf = new byte[1];
+        var sw = Stopwatch.StartNew();
+        for (int made = 0; made < n;)
+        {
+            if (sw.Elapsed > TimeSpan.FromSeconds(30))
+                throw new TimeoutException($"fill too slow: {made} rows in {sw.Elapsed.TotalSeconds:F0} s");
+            int k = Math.Min(batch, n - made);
+            for (int i = 0; i < k; i++)
+            {
+                clients[i] = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                clients[i].Connect(ep);
+            }
+            for (int i = 0; i < k; i++)
+                servers[i] = listener.Accept();
+            for (int i = 0; i < k; i++)
+                servers[i].Close(); // the server closes first: its side (local port = the listener's) goes to TIME_WAIT
+            for (int i = 0; i < k; i++)
+            {
+                clients[i].ReceiveTimeout = 5000;
+                clients[i].Receive(buf); // the server's FIN (EOF)
+                clients[i].Close();
+            }
+            made += k;
+        }
+    }
+}
