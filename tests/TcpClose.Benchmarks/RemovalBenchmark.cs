@@ -21,7 +21,7 @@ static class RemovalBenchmark
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1024);
         int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        Console.WriteLine($"removing {n} TIME_WAIT rows of 127.0.0.1:{port} (the server's side: it closes first), refilled before each run; {runs} runs each, alternating");
+        Console.WriteLine($"removing {n} TIME_WAIT rows of 127.0.0.1:{port} (the server's side: it closes first; clients from 8 loopback addresses, new ones for every fill), refilled before each run; {runs} runs each, alternating");
 
         var methods = new (string Name, Func<int, int> Remove)[]
         {
@@ -139,8 +139,11 @@ static class RemovalBenchmark
     }
 
     /// <summary>n connections to the listener, each closed by the server first: n TIME_WAIT rows with the listener's port.</summary>
+    static int s_fills;
+
     static void Fill(Socket listener, int n)
     {
+        s_fills++;
         var ep = (IPEndPoint)listener.LocalEndPoint!;
         const int batch = 256;
         var clients = new Socket[batch];
@@ -152,9 +155,17 @@ static class RemovalBenchmark
             if (sw.Elapsed > TimeSpan.FromSeconds(30))
                 throw new TimeoutException($"fill too slow: {made} rows in {sw.Elapsed.TotalSeconds:F0} s");
             int k = Math.Min(batch, n - made);
+            // Clients come from 127.F.0.2..127.F.0.9 in turn, F new for every fill. connect() draws ports from a sequence per
+            // (source, destination) that advances by more than one port per connection; from one source,
+            // 10,000 connections wrap the ephemeral range and, with tcp_tw_reuse = 2 (loopback), a new
+            // connection on a 4-tuple still in TIME_WAIT recycles that row instead of adding one.
+            // IP_BIND_ADDRESS_NO_PORT leaves the port to connect(), which knows the 4-tuple.
+            var source = new IPAddress(new byte[] { 127, (byte)(10 + s_fills % 200), 0, (byte)(2 + made / batch % 8) });
             for (int i = 0; i < k; i++)
             {
                 clients[i] = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                clients[i].SetRawSocketOption(0 /* SOL_IP */, 24 /* IP_BIND_ADDRESS_NO_PORT */, BitConverter.GetBytes(1));
+                clients[i].Bind(new IPEndPoint(source, 0));
                 clients[i].Connect(ep);
             }
             for (int i = 0; i < k; i++)
