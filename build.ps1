@@ -23,6 +23,10 @@ pwsh-windows under Wine) only has to write its NUnit XML there (Invoke-PesterLan
 counted. The script exits 1 when any test failed, when a part failed without a result (a build
 error, a runner that did not start) or when no test ran at all; else 0.
 
+Everything the script starts runs with a private temp folder (TMPDIR, TMP and TEMP), removed at
+the end, so a build or test run leaves nothing in /tmp; -Test fails when a test or the build left
+anything there beyond what the dotnet CLI itself leaves (dotnet/sdk#35353).
+
 Without -Test, any failure stops the build with an error. Runs on PowerShell 7.4+ and Windows
 PowerShell 5.1.
 
@@ -54,6 +58,33 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+
+# Everything this script starts gets a private temp folder, removed when the script ends: the
+# dotnet CLI leaves two empty folders in the temp folder per build, publish or test command
+# (dotnet/sdk#35353), and a test run must leave /tmp as it found it. The script runs itself once
+# more inside that folder; -Test reports anything else left in it as a failure.
+if (-not $env:TCPCLOSE_BUILD_TEMP) {
+    $buildTemp = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-build-' + [guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory -Path $buildTemp | Out-Null
+    $savedTemp = @{}
+    foreach ($name in 'TMPDIR', 'TMP', 'TEMP') {
+        $savedTemp[$name] = [Environment]::GetEnvironmentVariable($name)
+        [Environment]::SetEnvironmentVariable($name, $buildTemp)
+    }
+    $env:TCPCLOSE_BUILD_TEMP = $buildTemp
+    try {
+        & $PSCommandPath @PSBoundParameters
+        $buildExit = $LASTEXITCODE
+    }
+    finally {
+        foreach ($name in $savedTemp.Keys) {
+            [Environment]::SetEnvironmentVariable($name, $savedTemp[$name])
+        }
+        $env:TCPCLOSE_BUILD_TEMP = $null
+        Remove-Item -LiteralPath $buildTemp -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    exit $buildExit
+}
 
 # $IsWindows does not exist on Windows PowerShell 5.1, which only runs on Windows.
 $onWindows = $true
@@ -122,7 +153,7 @@ function Invoke-Staging {
     $publishDir = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-publish-' + [guid]::NewGuid().ToString('N'))
     try {
         Write-Host "Publishing $project ($Configuration, version $version)"
-        dotnet publish $project --configuration $Configuration --output $publishDir --nologo "-p:Version=$version"
+        dotnet publish $project --configuration $Configuration --output $publishDir --nologo --disable-build-servers "-p:Version=$version"
         if ($LASTEXITCODE -ne 0) {
             throw "dotnet publish failed with exit code $LASTEXITCODE."
         }
@@ -188,7 +219,7 @@ if (-not $Test) {
         throw
     }
     Write-Host "Import-Module $relativeManifest"
-    return
+    exit 0
 }
 
 # ---- -Test: every part runs even when an earlier one failed; the results folder is summed. ----
@@ -256,7 +287,7 @@ catch {
 # xunit: one .trx per test project. A build error in a test project writes no .trx and is
 # caught by the exit code.
 $solution = Join-Path $root 'TcpClose.sln'
-dotnet test $solution --configuration $Configuration --nologo --logger trx --results-directory $resultsDir
+dotnet test $solution --configuration $Configuration --nologo --disable-build-servers --logger trx --results-directory $resultsDir
 if ($LASTEXITCODE -ne 0 -and -not (Get-ChildItem -LiteralPath $resultsDir -Filter '*.trx' -File)) {
     $brokenParts.Add("dotnet test exited $LASTEXITCODE and wrote no .trx")
 }
@@ -328,6 +359,25 @@ if ($exitCodes.ContainsKey('dotnet test') -and $failed -eq 0) {
 }
 if ($passed + $failed -eq 0) {
     $brokenParts.Add("no test ran (no result in $resultsDir)")
+}
+
+# What the run left in its private temp folder, less what the dotnet CLI itself leaves there
+# (empty six-letter folders, dotnet/sdk#35353; NuGet's and MSBuild's scratch folders).
+# The .NET runtime's own IPC files (debugger and diagnostics pipes, the PowerShell host pipe) stay
+# behind when a process is killed rather than ended (Stop-Process -Force); they go with the folder
+# and are reported, not failed.
+$leftInTemp = @(Get-ChildItem -LiteralPath $env:TCPCLOSE_BUILD_TEMP -Force | Where-Object {
+        -not (($_.PSIsContainer -and $_.Name -match '^[A-Za-z0-9]{6}$' -and -not (Get-ChildItem -LiteralPath $_.FullName -Force)) -or
+            $_.Name -like 'NuGetScratch*' -or $_.Name -like 'MSBuildTemp*')
+    } | ForEach-Object { $_.Name })
+$runtimePipes = @($leftInTemp | Where-Object { $_ -match '^(clr-debug-pipe-|dotnet-diagnostic-|CoreFxPipe_)' })
+if ($runtimePipes.Count -gt 0) {
+    $killed = @($runtimePipes | ForEach-Object { if ($_ -match '^(?:clr-debug-pipe|dotnet-diagnostic)-(\d+)-') { $Matches[1] } } | Sort-Object -Unique)
+    Write-Host "note: $($runtimePipes.Count) .NET runtime pipe file(s) of $($killed.Count) killed process(es) ($($killed -join ', ')) were left in the temp folder and go with it"
+    $leftInTemp = @($leftInTemp | Where-Object { $_ -notin $runtimePipes })
+}
+if ($leftInTemp.Count -gt 0) {
+    $brokenParts.Add("the run left in the temp folder (a test or the build does not clean up): $($leftInTemp -join ', ')")
 }
 foreach ($broken in $brokenParts) {
     Write-Host "FAILED: $broken" -ForegroundColor Red

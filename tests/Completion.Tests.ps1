@@ -11,7 +11,9 @@ AfterAll { Remove-Module TcpClose -ErrorAction SilentlyContinue }
 
 Describe 'Tab completion of this session''s listeners and connections' {
     BeforeAll {
+        # A known session: only this test's listeners and connections are open.
         Get-TcpListener | Stop-TcpListener -Confirm:$false
+        [TcpClose.TcpRegistry]::Connections | ForEach-Object { $_.Dispose() }
         $web = Start-TcpListener -Name 'web front'
         $api = Start-TcpListener -Name 'api' -Address '::1'
         $plain = Start-TcpListener

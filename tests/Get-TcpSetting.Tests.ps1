@@ -60,7 +60,7 @@ Describe 'Get-TcpSetting' {
     }
 
     It 'filters with wildcards, ignoring case' {
-        $names = @(Get-TcpSetting).Name
+        $names = @(Get-TcpSetting | ForEach-Object Name)   # an array even where the OS has one setting
         $pattern = $names[0].Substring(0, 4).ToUpperInvariant() + '*'
         $picked = @(Get-TcpSetting $pattern)
         $picked.Count | Should -BeGreaterThan 0

@@ -137,10 +137,20 @@ Describe 'Remove-TcpConnection' {
         }
 
         It 'without root (setpriv to nobody): PermissionDenied, and the row is still there' -Skip:(-not $hasSetpriv) {
-            $module = Join-Path (Get-Module TcpClose).ModuleBase 'TcpClose.psd1'
+            # nobody may not be able to reach the staged module (a clone under a 0700 folder, as
+            # mktemp -d makes): give it a copy in a folder of its own, removed afterwards.
+            $copy = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-nobody-' + [guid]::NewGuid().ToString('N'))
+            Copy-Item -LiteralPath (Get-Module TcpClose).ModuleBase -Destination $copy -Recurse
+            chmod -R a+rX $copy
+            $module = Join-Path $copy 'TcpClose.psd1'
             $pwsh = (Get-Process -Id $PID).Path
-            $script = "Import-Module '$module'; try { Remove-TcpConnection -LocalPort $($tw.Port) -RemotePort $($tw.ClientPort) -Confirm:`$false | ForEach-Object { 'result ' + `$_.Outcome + ' ' + `$_.ErrorId } } catch { 'error ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category + ' ' + `$_.Exception.Message }"
-            $said = @(setpriv --reuid=65534 --regid=65534 --clear-groups $pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" })
+            $script = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$module'; try { Remove-TcpConnection -LocalPort $($tw.Port) -RemotePort $($tw.ClientPort) -Confirm:`$false | ForEach-Object { 'result ' + `$_.Outcome + ' ' + `$_.ErrorId } } catch { 'error ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category + ' ' + `$_.Exception.Message }"
+            try {
+                $said = @(setpriv --reuid=65534 --regid=65534 --clear-groups $pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" })
+            }
+            finally {
+                Remove-Item -LiteralPath $copy -Recurse -Force
+            }
 
             $said | Should -Contain 'result Failed PermissionDenied'
             ($said -match '^error ') | Should -Match '^error PermissionDenied,TcpClose\.Commands\.RemoveTcpConnectionCommand PermissionDenied .*CAP_NET_ADMIN'

@@ -36,6 +36,8 @@ BeforeAll {
             # A TIME_WAIT row of this test's own: the server side closes first and the client after it.
             $client = New-TcpConnection -RemoteAddress '127.0.0.1' -RemotePort $v4.LocalPort -Timeout 5
             $server = Wait-TcpConnection -Listener $v4 -Timeout 5
+            # IPv4 as well as the IPv6 above: Wine's Windows TCP table has no IPv6 rows.
+            Get-TcpPortUsage -RemoteAddress '127.0.0.1' -RemotePort $v4.LocalPort | ForEach-Object { $out.Add($_) }
             $null = $server | Close-TcpConnection -Confirm:$false
             $null = Receive-TcpData -Connection $client -UntilClosed -Timeout 5
             $null = $client | Close-TcpConnection -Confirm:$false

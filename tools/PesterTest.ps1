@@ -5,8 +5,9 @@ Runs the Pester 5 suites; started by build.ps1 -Test in a fresh PowerShell.
 
 .DESCRIPTION
 The module under test is named by $env:TCPCLOSE_MODULE_PATH (the staged TcpClose.psd1), which the
-test files import. -ExamplesPath adds the example suites of docs/examples, which import it the same way. Exits with Pester's failed-test count, so the build sees a non-zero exit code
-when anything fails.
+test files import. -ExamplesPath adds the example suites of docs/examples, which import it the
+same way. Exits with Pester's failed-test count, so the build sees a non-zero exit code when
+anything fails.
 #>
 [CmdletBinding()]
 param(

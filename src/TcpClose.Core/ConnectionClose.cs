@@ -34,7 +34,7 @@ namespace TcpClose
                     // BSD/Darwin do not linger on a non-blocking socket; make the wait explicit everywhere.
                     socket.Blocking = true;
                     var clock = Stopwatch.StartNew();
-                    socket.Dispose();
+                    LingeringClose(socket, cancellationToken);
                     result.LingerTimedOut = lingerSeconds > 0 && clock.Elapsed >= TimeSpan.FromSeconds(lingerSeconds) - LingerMargin;
                     break;
 
@@ -51,6 +51,47 @@ namespace TcpClose
                 default:
                     throw new ArgumentOutOfRangeException(nameof(style), style, "Unknown close style.");
             }
+        }
+
+        /// <summary>
+        /// close() with SO_LINGER set, which blocks in the kernel up to the linger time; a stop
+        /// (Ctrl+C) ends the wait at once.
+        /// </summary>
+        /// <remarks>
+        /// A blocking close() cannot be cancelled, so it runs on a thread of its own and this waits
+        /// for it or for the token. On a stop the close goes on without us: Linux takes the
+        /// descriptor out of the process's table before it lingers (close_fd, then the final fput),
+        /// so the process holds no socket any more, and the kernel finishes the close or gives up
+        /// when the linger time runs out, as it would have for the caller.
+        /// </remarks>
+        private static void LingeringClose(Socket socket, CancellationToken cancellationToken)
+        {
+            if (!cancellationToken.CanBeCanceled)
+            {
+                socket.Dispose();
+                return;
+            }
+
+            // Not disposed when the wait is cancelled: the closer thread still sets it later.
+            var closed = new ManualResetEventSlim(false);
+            var closer = new Thread(() =>
+            {
+                try
+                {
+                    socket.Dispose();
+                }
+                finally
+                {
+                    closed.Set();
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "TcpClose lingering close",
+            };
+            closer.Start();
+            closed.Wait(cancellationToken);
+            closed.Dispose();
         }
 
         private static void HalfClose(Connection connection, Socket socket, TimeSpan timeout, CloseResult result, CancellationToken cancellationToken)

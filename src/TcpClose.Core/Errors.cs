@@ -18,6 +18,7 @@ namespace TcpClose
         public const string InvalidLinger = "InvalidLinger";
         public const string InvalidBacklog = "InvalidBacklog";
         public const string InvalidCount = "InvalidCount";
+        public const string InvalidProcessId = "InvalidProcessId";
         public const string ConflictingOptions = "ConflictingOptions";
         public const string PlatformNotSupported = "PlatformNotSupported";
         public const string ConnectionClosed = "ConnectionClosed";

@@ -90,7 +90,7 @@ static class ProbeBenchmark
         string error = p.StandardError.ReadToEnd();
         p.WaitForExit();
         int left = CountSs(port);
-        Console.WriteLine($"cleared: ss -K state time-wait '( sport = :{port} or dport = :{port} )' exit {p.ExitCode}, {left} row(s) left{(error.Length > 0 ? ": " + error.Trim() : "")}");
+        Console.WriteLine($"cleared: ss -K state time-wait '( sport = :{port} or dport = :{port} )' exit {p.ExitCode}, {left} row(s) left{(error.Length > 0 ? " (ss also said: " + error.Trim() + ")" : "")}");
     }
 
     static string Sysctl(string name) => File.ReadAllText($"/proc/sys/net/ipv4/{name}").Trim();

@@ -43,6 +43,27 @@ namespace TcpClose.Tests
             }
         }
 
+        [LinuxFact]
+        public void LingeringCloseStopsWhenCancelledAndReleasesTheDescriptor()
+        {
+            using Listener listener = Loopback.Listen();
+            var (client, server) = Loopback.Pair(listener);
+            using (client)
+            {
+                // The client never reads: the server's send buffer stays full, so close() lingers.
+                Assert.True(server.SendFill(64L << 20, TimeSpan.FromSeconds(1)).TimedOut);
+                int fds = Directory.GetFiles("/proc/self/fd").Length;
+                using (var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+                {
+                    CancelledQuickly(() => server.Close(CloseStyle.Linger, 60, TimeSpan.Zero, cts.Token));
+                }
+
+                Assert.Equal(ConnectionStatus.Closed, server.State);
+                Assert.DoesNotContain(server, TcpRegistry.Connections);
+                Assert.True(Directory.GetFiles("/proc/self/fd").Length <= fds - 1, "the server's descriptor is released");
+            }
+        }
+
         [Fact]
         public void SendToAPeerThatDoesNotReadStopsWhenCancelled()
         {

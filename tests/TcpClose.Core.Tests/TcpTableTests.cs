@@ -268,7 +268,11 @@ namespace TcpClose.Tests
             var mine = Read(source, new TcpTableFilter { LocalPorts = new[] { port, ((IPEndPoint)c.LocalEndPoint).Port }, OwningProcesses = new[] { Environment.ProcessId } });
             Assert.Equal(3, mine.Count);
             Assert.All(mine, r => Assert.Equal(Environment.ProcessId, r.OwningProcess));
-            Assert.Empty(Read(source, new TcpTableFilter { LocalPorts = new[] { port }, OwningProcesses = new[] { -5 } }));
+            Assert.Empty(Read(source, new TcpTableFilter { LocalPorts = new[] { port }, OwningProcesses = new[] { int.MaxValue } }));
+
+            // A negative id is a mistake, not a filter that matches nothing.
+            var bad = Assert.Throws<TcpCloseException>(() => Read(source, new TcpTableFilter { OwningProcesses = new[] { -5 } }));
+            Assert.Equal(ErrorIds.InvalidProcessId, bad.ErrorId);
         }
 
         [LinuxTheory]

@@ -29,7 +29,7 @@ namespace TcpClose
             RemotePorts = Ports(filter.RemotePorts);
             _localPorts = LocalPorts == null ? null : new HashSet<int>(LocalPorts);
             _remotePorts = RemotePorts == null ? null : new HashSet<int>(RemotePorts);
-            _pids = filter.OwningProcesses != null && filter.OwningProcesses.Count > 0 ? new HashSet<int>(filter.OwningProcesses) : null;
+            _pids = filter.OwningProcesses != null && filter.OwningProcesses.Count > 0 ? new HashSet<int>(Pids(filter.OwningProcesses)) : null;
             ResolveAllOwners = filter.ResolveAllOwners || _pids != null;
         }
 
@@ -73,6 +73,15 @@ namespace TcpClose
             for (int i = 0; i < keys.Length; i++)
                 keys[i] = IPKey.FromAddress(Endpoints.ParseLocal(texts[i], "address filter"));
             return keys;
+        }
+
+        static IEnumerable<int> Pids(IEnumerable<int> pids)
+        {
+            foreach (int pid in pids)
+                if (pid < 0)
+                    throw new TcpCloseException(ErrorIds.InvalidProcessId, TcpErrorCategory.InvalidArgument,
+                        $"{pid} is not a valid process id filter: process ids are 0 or more ($PID is this PowerShell's).", pid);
+            return pids;
         }
 
         static IReadOnlyList<int> Ports(IReadOnlyList<int> ports)

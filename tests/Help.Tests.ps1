@@ -1,0 +1,295 @@
+<#
+Help as users meet it, for EVERY cmdlet the module exports. The cmdlets are read from the staged
+module itself, so a cmdlet added to TcpClose.psd1 is covered here without touching this file.
+
+1. Get-Help <Cmdlet> -Full (the MAML that build.ps1 makes from docs/en-US with platyPS) has a
+   synopsis, a description, a description for every parameter (common parameters excluded) and at
+   least two examples, and reads well in a console: no markdown table, no line of the about topic
+   wider than 80 columns. Get-Help about_TcpClose finds the about topic.
+
+2. The examples in docs/en-US/<Cmdlet>.md RUN. HOW TO WRITE AN EXAMPLE (for every new page):
+     ### Example 1: What it shows
+     ```powershell
+     $listener = Start-TcpListener          # make what it needs: loopback, port 0
+     ...                                     # the point of the example
+     $listener | Stop-TcpListener           # and clean up: stop listeners, close connections
+     ```
+     ```Output
+     (optional: what it prints, in a second block; never run)
+     ```
+     Remarks: what happened and why.
+   * The FIRST ```powershell block after the "### Example" heading is run exactly as written (no
+     "PS>" prompts, no output in it), in a fresh runspace of one child pwsh that has only the
+     staged module imported, with a time limit of 60 s and $ProgressPreference 'SilentlyContinue'.
+   * It passes when it raises no error (terminating or not) and leaves nothing open: after it,
+     Get-TcpListener is empty and (Linux) the OS table shows no socket owned by the child. Then
+     Remove-Module TcpClose closes whatever is left before the next example runs.
+   * Only loopback addresses (127.0.0.1, ::1); keep waits short (a -Timeout of a few seconds).
+     An example that shows an error catches it, e.g. try { ... } catch { $_.FullyQualifiedErrorId }.
+   * An example that cannot be self-contained here (it needs another host, root, a different OS,
+     or minutes of waiting) gets ONE entry in $ExampleSkips below, '<Cmdlet> <N>' = 'reason'; it
+     shows as a skipped test with that reason (skips that depend on the OS or on root are added
+     right below the table). Prefer making the example runnable.
+#>
+
+BeforeDiscovery {
+    # The examples that cannot run here, with the reason shown on the skipped test.
+    # Key: '<Cmdlet> <example number>' (the N of "### Example N").
+    $ExampleSkips = @{
+        'Start-TcpListener 2' = 'listens on port 8080 on every address of the machine, which a test run on a shared machine must not'
+        'Get-TcpConnection 3' = 'needs PowerShell remoting to other computers (web01, web02)'
+        'Get-TcpSetting 4'    = 'needs PowerShell remoting to other computers (web01, web02)'
+        'Wait-TcpTimeWait 1'  = 'stops and starts a system service (myservice)'
+    }
+
+    $docsRoot = Join-Path (Join-Path (Split-Path -Parent $PSScriptRoot) 'docs') 'en-US'
+    $onLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
+    $onMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue)
+
+    # Skips that depend on where the suite runs.
+    if ($onMacOS -or ($onLinux -and "$(& id -u)" -ne '0')) {
+        foreach ($n in 1, 3, 4) {
+            $ExampleSkips["Remove-TcpConnection $n"] = 'removes rows of the OS table: needs root on Linux (and is not possible on macOS)'
+        }
+    }
+
+    # The exported cmdlets, read from the staged manifest without importing the module here.
+    $modulePath = $env:TCPCLOSE_MODULE_PATH
+    if (-not $modulePath) {
+        $repoRoot = Split-Path -Parent $PSScriptRoot
+        $version = (Import-PowerShellDataFile -Path (Join-Path $repoRoot 'TcpClose.psd1')).ModuleVersion
+        $modulePath = Join-Path $repoRoot "out/TcpClose/$version/TcpClose.psd1"
+    }
+    $cmdletNames = @((Import-PowerShellDataFile -Path $modulePath).CmdletsToExport | Sort-Object)
+    $cmdletCases = @($cmdletNames | ForEach-Object { @{ Name = $_ } })
+
+    # Every "### Example N" of every cmdlet page, with its first ```powershell block.
+    $exampleCases = foreach ($name in $cmdletNames) {
+        $page = Join-Path $docsRoot "$name.md"
+        if (-not (Test-Path -LiteralPath $page)) {
+            continue   # the page test below fails for it
+        }
+        $lines = Get-Content -LiteralPath $page
+        for ($i = 0; $i -lt $lines.Count; $i++) {
+            if ($lines[$i] -notmatch '^###\s+Example\s+(\d+)\s*:?\s*(.*)$') {
+                continue
+            }
+            $number = [int]$Matches[1]
+            $title = $Matches[2].Trim()
+            $code = $null
+            for ($j = $i + 1; $j -lt $lines.Count -and $lines[$j] -notmatch '^##'; $j++) {
+                if ($lines[$j] -match '^```\s*powershell\s*$') {
+                    $block = New-Object System.Collections.Generic.List[string]
+                    for ($k = $j + 1; $k -lt $lines.Count -and $lines[$k] -notmatch '^```'; $k++) {
+                        $block.Add($lines[$k])
+                    }
+                    $code = $block -join "`n"
+                    break
+                }
+            }
+            $key = "$name $number"
+            @{
+                Key        = $key
+                Name       = $name
+                Number     = $number
+                Title      = $title
+                Code       = $code
+                SkipReason = $ExampleSkips[$key]
+            }
+        }
+    }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $docsRoot = Join-Path (Join-Path (Split-Path -Parent $PSScriptRoot) 'docs') 'en-US'
+    $commonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters
+}
+AfterAll { Remove-Module TcpClose -ErrorAction SilentlyContinue }
+
+Describe 'Get-Help for <Name>' -ForEach $cmdletCases {
+    BeforeAll {
+        $help = Get-Help -Name $Name -Full
+        $text = $help | Out-String -Width 80
+    }
+
+    It 'has a docs page, docs/en-US/<Name>.md' {
+        Join-Path $docsRoot "$Name.md" | Should -Exist
+    }
+
+    It 'has a synopsis and a description from its MAML help' {
+        # Without MAML help, Get-Help makes the synopsis from the syntax.
+        "$($help.Synopsis)".Trim() | Should -Not -BeNullOrEmpty
+        "$($help.Synopsis)" | Should -Not -Match ([regex]::Escape("$Name ["))
+        ($help.description | Out-String).Trim() | Should -Not -BeNullOrEmpty
+    }
+
+    It 'describes every parameter' {
+        $parameters = @((Get-Command -Name $Name).Parameters.Keys | Where-Object { $_ -notin $commonParameters })
+        $undescribed = foreach ($parameter in $parameters) {
+            $entry = @($help.parameters.parameter | Where-Object { $_.name -eq $parameter })
+            if ($entry.Count -eq 0 -or -not ($entry[0].description | Out-String).Trim()) {
+                $parameter
+            }
+        }
+        $undescribed | Should -BeNullOrEmpty -Because 'each parameter needs a description in the docs page'
+    }
+
+    It 'has at least two examples' {
+        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+    }
+
+    It 'shows every parameter set in its syntax' {
+        $sets = @((Get-Command -Name $Name).ParameterSets)
+        @($help.syntax.syntaxItem).Count | Should -Be $sets.Count
+    }
+
+    It 'has no markdown table in what Get-Help prints' {
+        $text | Should -Not -Match '\|\s*-{3,}\s*\|'
+        $text | Should -Not -Match '(?m)^\s*\|.*\|.*\|\s*$'
+    }
+}
+
+Describe 'about_TcpClose' {
+    BeforeAll {
+        $about = Get-Help -Name about_TcpClose | Out-String
+        $aboutLines = $about -split '\r?\n'
+    }
+
+    It 'is found by Get-Help' {
+        $about | Should -Match 'TIME_WAIT'
+        $about | Should -Match 'SHORT DESCRIPTION'
+    }
+
+    It 'fits 80 columns and has no markdown table' {
+        @($aboutLines | Where-Object { $_.Length -gt 80 }) | Should -BeNullOrEmpty
+        $about | Should -Not -Match '\|\s*-{3,}\s*\|'
+    }
+
+    It 'keeps paragraphs apart (a paragraph followed by another ends with two spaces)' {
+        # platyPS's about renderer runs the paragraphs of a section together, with no blank line,
+        # unless the earlier one ends with a markdown line break (two spaces).
+        $lines = @(Get-Content -LiteralPath (Join-Path $docsRoot 'about_TcpClose.md'))
+        $inCode = $false
+        $runTogether = for ($i = 0; $i -lt $lines.Count - 2; $i++) {
+            if ($lines[$i].StartsWith('```')) {
+                $inCode = -not $inCode
+                continue
+            }
+            $isText = $lines[$i].Trim() -and $lines[$i] -notmatch '^(#|```|- )'
+            $nextIsText = $lines[$i + 2].Trim() -and $lines[$i + 2] -notmatch '^(#|```|- )'
+            if (-not $inCode -and $isText -and -not $lines[$i + 1].Trim() -and $nextIsText -and $lines[$i] -notmatch '  $') {
+                "line $($i + 1): $($lines[$i])"
+            }
+        }
+        $runTogether | Should -BeNullOrEmpty
+    }
+
+    It 'names every exported cmdlet' {
+        foreach ($name in (Get-Module TcpClose).ExportedCmdlets.Keys) {
+            $about | Should -Match ([regex]::Escape($name))
+        }
+    }
+}
+
+# The example list goes in as -ForEach data: variables of BeforeDiscovery are gone when BeforeAll runs.
+Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
+    BeforeAll {
+        # All examples run in ONE child pwsh (a fresh process: nothing of this session leaks in),
+        # each in a fresh runspace; the child reports one result per example.
+        $toRun = @($AllExamples | Where-Object { -not $_.SkipReason -and $_.Code } | ForEach-Object {
+                [pscustomobject]@{ Key = $_.Key; Code = $_.Code }
+            })
+        $runner = {
+            param([string]$ModulePath, [bool]$OnLinux)
+            $ErrorActionPreference = 'Stop'
+            foreach ($example in $input) {
+                $failure = New-Object System.Collections.Generic.List[string]
+                $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+                $iss.ImportPSModule($ModulePath)
+                $runspace = [runspacefactory]::CreateRunspace($iss)
+                $runspace.Open()
+                $ps = [powershell]::Create()
+                $ps.Runspace = $runspace
+                try {
+                    $null = $ps.AddScript('$ProgressPreference = ''SilentlyContinue''').AddStatement()
+                    if ($example.Code -match '^\s*(It|Describe|Context)\s') {
+                        # A Pester example runs in Invoke-Pester (It needs a Describe around it).
+                        $pesterCode = $example.Code
+                        if ($Matches[1] -ne 'Describe') {
+                            $pesterCode = "Describe 'docs example' {`n$pesterCode`n}"
+                        }
+                        $null = $ps.AddScript({
+                                param([string]$Code)
+                                $container = New-PesterContainer -ScriptBlock ([scriptblock]::Create($Code))
+                                $run = Invoke-Pester -Container $container -PassThru -Output None
+                                if ($run.Result -ne 'Passed' -or $run.PassedCount -lt 1) {
+                                    throw "the Pester example did not pass: $(@($run.Failed | ForEach-Object { $_.ErrorRecord }) -join '; ')"
+                                }
+                            }.ToString()).AddArgument($pesterCode)
+                    }
+                    else {
+                        $null = $ps.AddScript($example.Code)
+                    }
+                    $async = $ps.BeginInvoke()
+                    if (-not $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(60))) {
+                        $failure.Add('did not finish within 60 s')
+                        $ps.Stop()
+                    }
+                    else {
+                        try {
+                            $null = $ps.EndInvoke($async)
+                        }
+                        catch {
+                            $failure.Add("threw: $($_.Exception.GetBaseException().Message)")
+                        }
+                    }
+                    foreach ($record in $ps.Streams.Error) {
+                        $failure.Add("error: $($record.FullyQualifiedErrorId): $record")
+                    }
+
+                    # Nothing of the example may stay open.
+                    $ps.Commands.Clear()
+                    $ps.Streams.Error.Clear()
+                    $left = @($ps.AddCommand('Get-TcpListener').Invoke())
+                    if ($left.Count -gt 0) {
+                        $failure.Add("left $($left.Count) listener(s) running: $(($left | ForEach-Object { "$($_.LocalAddress):$($_.LocalPort)" }) -join ', ')")
+                    }
+                    if ($OnLinux) {
+                        $ps.Commands.Clear()
+                        $owned = @($ps.AddCommand('Get-TcpConnection').AddParameter('OwningProcess', $PID).Invoke())
+                        if ($owned.Count -gt 0) {
+                            $failure.Add("left $($owned.Count) socket(s) open: $(($owned | ForEach-Object { "$($_.State) $($_.LocalAddress):$($_.LocalPort)" }) -join ', ')")
+                        }
+                    }
+                }
+                finally {
+                    # Remove-Module closes every listener and connection of this process.
+                    $ps.Commands.Clear()
+                    $null = $ps.AddCommand('Remove-Module').AddParameter('Name', 'TcpClose').Invoke()
+                    $ps.Dispose()
+                    $runspace.Dispose()
+                }
+                [pscustomobject]@{ Key = $example.Key; Failure = @($failure) }
+            }
+        }
+
+        $pwshExe = (Get-Process -Id $PID).Path
+        $results = @{}
+        if ($toRun.Count -gt 0) {
+            $moduleManifest = (Resolve-Path -LiteralPath $modulePath).Path
+            $toRun | & $pwshExe -NoProfile -NonInteractive -Command $runner -args $moduleManifest, $TcpTestOnLinux |
+                ForEach-Object { $results[$_.Key] = @($_.Failure) }
+        }
+    }
+
+    It '<Key>: <Title>' -ForEach $AllExamples {
+        if ($SkipReason) {
+            Set-ItResult -Skipped -Because $SkipReason
+            return
+        }
+        $Code | Should -Not -BeNullOrEmpty -Because 'the example needs a ```powershell block (see the header of Help.Tests.ps1)'
+        $results.ContainsKey($Key) | Should -BeTrue -Because 'the child pwsh should report every example'
+        ($results[$Key] | Where-Object { $_ }) -join "`n" | Should -BeNullOrEmpty
+    }
+}
