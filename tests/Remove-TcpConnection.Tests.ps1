@@ -53,6 +53,16 @@ Describe 'Remove-TcpConnection' {
         $errs[1].Exception.Message | Should -Match 'bogus'
     }
 
+    It 'refuses a row read on another computer (PSComputerName): InvalidRow, nothing removed here' -Skip:($onMacOS) {
+        $row = [pscustomobject]@{ LocalAddress = '127.0.0.1'; LocalPort = 1; RemoteAddress = '127.0.0.1'; RemotePort = 2; State = 'TimeWait'; PSComputerName = 'web01.example.invalid' }
+        $out = $row | Remove-TcpConnection -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable errs
+        $out | Should -BeNullOrEmpty
+        $errs[0].FullyQualifiedErrorId | Should -Be 'InvalidRow,TcpClose.Commands.RemoveTcpConnectionCommand'
+        $errs[0].Exception.Message | Should -Match 'Invoke-Command -ComputerName web01\.example\.invalid'
+        $row.PSComputerName = 'localhost'
+        ($row | Remove-TcpConnection -Confirm:$false).Outcome | Should -Be 'AlreadyGone'
+    }
+
     It 'is PlatformNotSupported on macOS' -Skip:(-not $onMacOS) {
         { Remove-TcpConnection -LocalPort 1 -Confirm:$false } | Should -Throw -ErrorId 'PlatformNotSupported,*'
     }

@@ -13,9 +13,13 @@ static class Program
 
         usage: dotnet run -c Release --project tests/TcpClose.Benchmarks -- [options]
 
-          --timewait N   first make N TIME_WAIT rows on 127.0.0.1 (client side closes first);
-                         N <= 120000 and below net.ipv4.tcp_max_tw_buckets. Default 40000; 0 = use the table as is.
+          --timewait N   first make N TIME_WAIT rows on loopback, 127.0.0.2.. to 127.0.0.1 (clients close first);
+                         N <= 128000 and below net.ipv4.tcp_max_tw_buckets. Default 40000; 0 = use the
+                         table as is. The rows made are destroyed (ss -K, exactly this run's 4-tuples)
+                         before the benchmark exits, and it says how many.
           --runs R       best of R timed runs per reader (default 5)
+          --hold         fill, print "ready: ...", wait for a line (or EOF) on stdin, clear, exit:
+                         TimeWait.Bench.ps1 measures pwsh on the table while this holds it
           --probe N      instead: N Test-TcpPort probes of one port against N connect + graceful
                          closes, and the TIME_WAIT rows each leaves (run under the exclusive table lock)
           --remove N     instead: remove N (<= 20000) TIME_WAIT rows of one port with TcpClose and with
@@ -34,6 +38,7 @@ static class Program
     static int Main(string[] args)
     {
         int n = 40000, runs = 5, remove = 0;
+        bool hold = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -43,6 +48,9 @@ static class Program
                     return 0;
                 case "--timewait" when i + 1 < args.Length && int.TryParse(args[i + 1], out n):
                     i++;
+                    break;
+                case "--hold":
+                    hold = true;
                     break;
                 case "--probe" when i + 1 < args.Length && int.TryParse(args[i + 1], out int probes) && probes > 0 && probes <= 20000:
                     return OperatingSystem.IsLinux() ? ProbeBenchmark.Run(probes) : 2;
@@ -65,72 +73,32 @@ static class Program
         if (remove > 0)
             return RemovalBenchmark.Run(remove, runs); // its own mode: see RemovalBenchmark.cs
         int maxTw = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/tcp_max_tw_buckets").Trim());
-        if (n < 0 || n > 120000 || n >= maxTw - 1000)
+        if (n < 0 || n > 128000 || n >= maxTw - 1000)
         {
-            Console.Error.WriteLine($"--timewait must be 0..{Math.Min(120000, maxTw - 1001)} (tcp_max_tw_buckets = {maxTw}).");
+            Console.Error.WriteLine($"--timewait must be 0..{Math.Min(128000, maxTw - 1001)} (tcp_max_tw_buckets = {maxTw}).");
             return 2;
         }
 
         Console.WriteLine($"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-        int onePort = n > 0 ? Fill(n) : 0;
-        return Measure(runs, onePort);
-    }
-
-    /// <summary>Makes n client-side TIME_WAIT rows; returns one of their local ports.</summary>
-    static int Fill(int n)
-    {
-        // Connections to one (address, port) destination share the ephemeral range 32768..60999
-        // (~28k ports); with tcp_tw_reuse = 2 (loopback) a wrapped connect() would recycle an older
-        // TIME_WAIT instead of adding one. So spread over listener ports, 14k connections each at most.
-        const int perListener = 14000;
-        int listenerCount = (n + perListener - 1) / perListener;
-        var listeners = new List<Socket>();
-        for (int i = 0; i < listenerCount; i++)
+        if (n == 0)
+            return Measure(runs, 0);
+        using var fill = TimeWaitFill.Make(n, Console.Out);
+        try
         {
-            var l = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            l.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            l.Listen(1024);
-            listeners.Add(l);
+            if (hold)
+            {
+                // For TimeWait.Bench.ps1: the rows stay until a line (or EOF) arrives on stdin, then go.
+                Console.WriteLine($"ready: {fill.Made} rows in {fill.Took.TotalSeconds:F1} s; filter: {fill.SsFilter}");
+                Console.Out.Flush();
+                Console.In.ReadLine();
+                return 0;
+            }
+            return Measure(runs, 0);
         }
-        var sw = Stopwatch.StartNew();
-        int made = 0, lastPort = 0;
-        const int batch = 256;
-        var clients = new Socket[batch];
-        var servers = new Socket[batch];
-        var buf = new byte[1];
-        Console.WriteLine($"filling: {n} TIME_WAIT rows on 127.0.0.1 across {listenerCount} listener port(s)");
-        while (made < n)
+        finally
         {
-            if (sw.Elapsed > TimeSpan.FromSeconds(40))
-                throw new TimeoutException($"fill too slow: {made} rows in {sw.Elapsed.TotalSeconds:F0} s");
-            var l = listeners[made / perListener];
-            var ep = (IPEndPoint)l.LocalEndPoint!;
-            int k = Math.Min(batch, n - made);
-            for (int i = 0; i < k; i++)
-            {
-                clients[i] = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                clients[i].Connect(ep);
-            }
-            for (int i = 0; i < k; i++)
-                servers[i] = l.Accept();
-            for (int i = 0; i < k; i++)
-            {
-                lastPort = ((IPEndPoint)clients[i].LocalEndPoint!).Port;
-                clients[i].Close(); // active close: the client's 4-tuple goes to TIME_WAIT
-            }
-            for (int i = 0; i < k; i++)
-            {
-                servers[i].ReceiveTimeout = 5000;
-                servers[i].Receive(buf); // the client's FIN (EOF) is in before the server closes second
-                servers[i].Close();
-            }
-            made += k;
-            if (made % 10000 < batch || made == n)
-                Console.WriteLine($"  {made} connections closed, {sw.Elapsed.TotalSeconds:F1} s");
+            fill.Clear(Console.Out);
         }
-        foreach (var l in listeners)
-            l.Close();
-        return lastPort;
     }
 
     static int Measure(int runs, int onePort)

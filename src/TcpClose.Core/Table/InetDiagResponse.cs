@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace TcpClose
 {
@@ -52,6 +53,7 @@ namespace TcpClose
             Warning = null;
         }
 
+        [MethodImpl(Jit.Hot)]
         internal NetlinkItem Next(out RawTcpRow row)
         {
             row = default(RawTcpRow);
@@ -117,6 +119,7 @@ namespace TcpClose
         }
 
         /// <summary>Reads one struct inet_diag_msg (include/uapi/linux/inet_diag.h).</summary>
+        [MethodImpl(Jit.Hot)]
         internal static bool TryParseRow(byte[] b, int off, int len, out RawTcpRow row, out string why)
         {
             row = default(RawTcpRow);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using TcpClose.Native;
 
 namespace TcpClose
@@ -10,8 +11,19 @@ namespace TcpClose
         /// <summary>The receive buffer; the kernel's dump datagrams are at most 32 KiB.</summary>
         internal const int BufferSize = 64 * 1024;
 
+        /// <summary>Rows per batch: a 32 KiB datagram of 88-byte messages holds at most 372.</summary>
+        const int BatchRows = 512;
+
         static int s_seq;
-        static byte[] s_spareBuffer;
+        static Buffers s_spare;
+
+        /// <summary>The receive buffer and the row batch of one read, kept for the next read so that
+        /// polling (Wait-TcpTimeWait) allocates nothing big.</summary>
+        sealed class Buffers
+        {
+            internal readonly byte[] Receive = new byte[BufferSize];
+            internal readonly RowBatch Batch = new RowBatch(BatchRows);
+        }
 
         /// <summary>How one dump ended.</summary>
         sealed class DumpStatus
@@ -40,13 +52,22 @@ namespace TcpClose
         /// <summary>As above; <paramref name="compat"/> false goes straight to the per-family dumps (tests cover both).</summary>
         internal static IEnumerable<RawTcpRow> Read(uint states, int sport, int dport, byte[] portBytecode, TcpTableWarnings warnings, bool compat)
         {
+            foreach (RowBatch batch in ReadBatches(states, sport, dport, portBytecode, warnings, compat))
+                for (int i = 0; i < batch.Count; i++)
+                    yield return batch.Rows[i];
+        }
+
+        /// <summary>As <see cref="Read(uint, int, int, byte[], TcpTableWarnings, bool)"/>, one batch per datagram.
+        /// The batch is refilled by the next MoveNext.</summary>
+        internal static IEnumerable<RowBatch> ReadBatches(uint states, int sport, int dport, byte[] portBytecode, TcpTableWarnings warnings, bool compat)
+        {
             if (states == 0)
                 yield break;
             int fd = LinuxNetlink.Open();
             if (fd < 0)
                 throw new TcpSourceRefusedException($"netlink NETLINK_SOCK_DIAG socket refused (errno {-fd})", -fd);
             var sock = new NetlinkSocketHandle(fd);
-            byte[] buffer = System.Threading.Interlocked.Exchange(ref s_spareBuffer, null) ?? new byte[BufferSize];
+            Buffers buffer = System.Threading.Interlocked.Exchange(ref s_spare, null) ?? new Buffers();
             try
             {
                 DumpStatus status;
@@ -55,8 +76,8 @@ namespace TcpClose
                 {
                     status = new DumpStatus();
                     seq = NextSeq();
-                    foreach (var row in Dump(fd, InetDiagRequest.BuildCompat(states, sport, dport, portBytecode, seq), seq, buffer, warnings, status))
-                        yield return row;
+                    foreach (RowBatch batch in Dump(fd, InetDiagRequest.BuildCompat(states, sport, dport, portBytecode, seq), seq, buffer, warnings, status))
+                        yield return batch;
                     if (status.Errno == 0)
                         yield break;
                     if (status.Rows)
@@ -69,8 +90,8 @@ namespace TcpClose
                 {
                     status = new DumpStatus();
                     seq = NextSeq();
-                    foreach (var row in Dump(fd, InetDiagRequest.Build(family, states, sport, dport, portBytecode, seq), seq, buffer, warnings, status))
-                        yield return row;
+                    foreach (RowBatch batch in Dump(fd, InetDiagRequest.Build(family, states, sport, dport, portBytecode, seq), seq, buffer, warnings, status))
+                        yield return batch;
                     any |= status.Rows;
                     // ENOENT: no inet_diag handler for this family (IPv6 compiled out): no rows.
                     if (status.Errno == 2 && family == LinuxNetlink.AF_INET6 && !status.Rows)
@@ -81,13 +102,14 @@ namespace TcpClose
             }
             finally
             {
-                s_spareBuffer = buffer; // one buffer kept for the next read: polling (Wait-TcpTimeWait) allocates nothing big
+                s_spare = buffer;
                 sock.Dispose();
             }
         }
 
-        /// <summary>Sends one dump request and streams its rows until NLMSG_DONE; an error ends it with status.Errno set.</summary>
-        static IEnumerable<RawTcpRow> Dump(int fd, byte[] request, uint seq, byte[] buffer, TcpTableWarnings warnings, DumpStatus status)
+        /// <summary>Sends one dump request and streams its rows, a datagram at a time, until NLMSG_DONE;
+        /// an error ends it with status.Errno set.</summary>
+        static IEnumerable<RowBatch> Dump(int fd, byte[] request, uint seq, Buffers buffers, TcpTableWarnings warnings, DumpStatus status)
         {
             int err = LinuxNetlink.Send(fd, request);
             if (err != 0)
@@ -96,38 +118,52 @@ namespace TcpClose
                 yield break;
             }
             var cursor = new InetDiagResponse { ExpectedSeq = seq };
+            RowBatch batch = buffers.Batch;
             while (true)
             {
-                int n = LinuxNetlink.Receive(fd, buffer);
+                int n = LinuxNetlink.Receive(fd, buffers.Receive);
                 if (n <= 0)
                 {
                     // EAGAIN after SO_RCVTIMEO, or a socket that ended: the dump cannot finish.
                     status.Errno = n < 0 ? -n : LinuxNetlink.EIO;
                     yield break;
                 }
-                cursor.Reset(buffer, n);
-                while (true)
+                batch.ObservedAt = DateTime.UtcNow;
+                cursor.Reset(buffers.Receive, n);
+                NetlinkItem last = Parse(cursor, batch, warnings);
+                if (batch.Count > 0)
                 {
-                    NetlinkItem item = cursor.Next(out RawTcpRow row);
-                    if (item == NetlinkItem.Row)
-                    {
-                        status.Rows = true;
-                        yield return row;
-                    }
-                    else if (item == NetlinkItem.Skipped)
-                        warnings.Add(cursor.Warning);
-                    else if (item == NetlinkItem.Done)
-                        yield break;
-                    else if (item == NetlinkItem.Error)
-                    {
-                        status.Errno = cursor.Errno;
-                        yield break;
-                    }
-                    else
-                    {
+                    status.Rows = true;
+                    yield return batch;
+                }
+                if (last == NetlinkItem.Done)
+                    yield break;
+                if (last == NetlinkItem.Error)
+                {
+                    status.Errno = cursor.Errno;
+                    yield break;
+                }
+            }
+        }
+
+        /// <summary>The rows of one datagram into the batch; returns what ended it: Done, Error or End (more datagrams follow).</summary>
+        [MethodImpl(Jit.Hot)]
+        static NetlinkItem Parse(InetDiagResponse cursor, RowBatch batch, TcpTableWarnings warnings)
+        {
+            batch.Count = 0;
+            while (true)
+            {
+                batch.EnsureRoom();
+                NetlinkItem item = cursor.Next(out batch.Rows[batch.Count]);
+                if (item == NetlinkItem.Row)
+                    batch.Count++;
+                else if (item == NetlinkItem.Skipped)
+                    warnings.Add(cursor.Warning);
+                else
+                {
+                    if (item == NetlinkItem.End)
                         warnings.Add(cursor.Warning); // null unless the datagram's tail was malformed
-                        break;
-                    }
+                    return item;
                 }
             }
         }

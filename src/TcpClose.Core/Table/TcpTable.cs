@@ -135,25 +135,35 @@ namespace TcpClose
         {
             // No process holds a TIME_WAIT socket, so an OwningProcesses filter matches none.
             if (q.FiltersPids)
-                yield break;
-            var names = new AddressTextCache();
-            foreach (var (src, row) in Rows(q, source, fallBack, warnings))
-            {
-                DateTime now = DateTime.UtcNow;
-                long ms = row.TimerMs >= 0 ? row.TimerMs : 0;
-                yield return new TimeWaitEntry(names.Get(row.Local), row.LocalPort, names.Get(row.Remote), row.RemotePort,
-                    TimeSpan.FromMilliseconds(ms), now, row.TimerEstimated, src) { KernelId = row.Id };
-            }
+                return new TimeWaitEntry[0];
+            return new TimeWaitReading(q, () => Batches(q, source, fallBack, warnings));
         }
 
         /// <summary>Matching raw rows from the source (or the fall-back), tagged with the source that gave them.</summary>
         /// <remarks>Also the input of aggregating readers (<see cref="PortUsage"/>) that need no row objects.</remarks>
         internal static IEnumerable<(TcpTableSource, RawTcpRow)> Rows(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
         {
+            foreach (RowBatch batch in Batches(q, source, fallBack, warnings))
+            {
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    RawTcpRow r = batch.Rows[i];
+                    if (q.Matches(ref r))
+                        yield return (batch.Source, r);
+                }
+            }
+        }
+
+        /// <summary>
+        /// The source's rows (or the fall-back's), a batch at a time, tagged with the source that gave them;
+        /// not yet matched against the query's endpoint filters (the caller does that per row).
+        /// </summary>
+        static IEnumerable<RowBatch> Batches(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
+        {
             TcpTableSource current = source;
             while (true)
             {
-                IEnumerator<RawTcpRow> e;
+                IEnumerator<RowBatch> e;
                 TcpTableSource? next = null;
                 bool any = false;
                 string refusal = null;
@@ -191,10 +201,10 @@ namespace TcpClose
                             }
                             if (!has)
                                 break;
-                            RawTcpRow r = e.Current;
-                            any = true;
-                            if (q.Matches(ref r))
-                                yield return (current, r);
+                            RowBatch batch = e.Current;
+                            any |= batch.Count > 0;
+                            batch.Source = current;
+                            yield return batch;
                         }
                     }
                 }
@@ -223,7 +233,7 @@ namespace TcpClose
             new TcpCloseException(ErrorIds.TcpTableUnavailable, TcpErrorCategory.ResourceUnavailable,
                 $"The TCP table could not be read through {source}: {why}", source, inner);
 
-        static IEnumerable<RawTcpRow> Open(TcpTableQuery q, TcpTableSource source, TcpTableWarnings warnings)
+        static IEnumerable<RowBatch> Open(TcpTableQuery q, TcpTableSource source, TcpTableWarnings warnings)
         {
             switch (source)
             {
@@ -231,16 +241,35 @@ namespace TcpClose
                 {
                     // One port on a side goes into the request's sockid (checked before bytecode); more need bytecode.
                     int sport = SinglePort(q.LocalPorts), dport = SinglePort(q.RemotePorts);
-                    return NetlinkTcpReader.Read(LinuxTcpStates.ToMask(q.States), sport, dport,
-                        InetDiagRequest.BuildPortBytecode(sport > 0 ? null : q.LocalPorts, dport > 0 ? null : q.RemotePorts), warnings);
+                    return NetlinkTcpReader.ReadBatches(LinuxTcpStates.ToMask(q.States), sport, dport,
+                        InetDiagRequest.BuildPortBytecode(sport > 0 ? null : q.LocalPorts, dport > 0 ? null : q.RemotePorts), warnings, true);
                 }
                 case TcpTableSource.ProcNet:
-                    return ProcNetRows(warnings);
+                    return Batched(ProcNetRows(warnings));
                 case TcpTableSource.WindowsTcpTable:
-                    return WindowsRows();
+                    return Batched(WindowsRows());
                 default:
-                    return GlobalPropertiesRows();
+                    return Batched(GlobalPropertiesRows());
             }
+        }
+
+        /// <summary>A row-at-a-time source in batches of 256, each stamped with the time its first row was read.</summary>
+        static IEnumerable<RowBatch> Batched(IEnumerable<RawTcpRow> rows)
+        {
+            var batch = new RowBatch(256);
+            foreach (RawTcpRow r in rows)
+            {
+                if (batch.Count == 0)
+                    batch.ObservedAt = DateTime.UtcNow;
+                batch.Rows[batch.Count++] = r;
+                if (batch.Count == batch.Rows.Length)
+                {
+                    yield return batch;
+                    batch.Count = 0;
+                }
+            }
+            if (batch.Count > 0)
+                yield return batch;
         }
 
         /// <summary>The port when the list holds exactly one distinct non-zero port (0 in sockid means any), else 0.</summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace TcpClose
 {
@@ -40,6 +41,7 @@ namespace TcpClose
         internal bool FiltersPids => _pids != null;
 
         /// <summary>Everything but the PID test (the PID may need a lookup first).</summary>
+        [MethodImpl(Jit.Hot)]
         internal bool Matches(ref RawTcpRow r)
         {
             if (_states != null && ((int)r.State < 0 || (int)r.State >= _states.Length || !_states[(int)r.State]))
@@ -97,23 +99,32 @@ namespace TcpClose
     /// <summary>Address text per distinct address within one read, so rows share their strings.</summary>
     internal sealed class AddressTextCache
     {
-        readonly Dictionary<IPKey, string> _names = new Dictionary<IPKey, string>();
-        IPKey _lastKey;
-        string _lastText;
+        /// <summary>Bounded: a table with more distinct peers than this formats the rest each time.</summary>
+        const int MaxNames = 65536;
+        const int RecentBits = 6;
 
+        readonly Dictionary<IPKey, string> _names = new Dictionary<IPKey, string>();
+        // A small direct-mapped cache in front of the dictionary: a table's rows repeat a few local
+        // addresses (and, on loopback or behind a proxy, a few peers), and a slot hit costs a compare
+        // where a dictionary lookup costs a hash and a call per row.
+        readonly IPKey[] _recentKeys = new IPKey[1 << RecentBits];
+        readonly string[] _recentTexts = new string[1 << RecentBits];
+
+        [MethodImpl(Jit.Hot)]
         internal string Get(IPKey key)
         {
-            if (_lastText != null && _lastKey.Equals(key))
-                return _lastText;
-            if (!_names.TryGetValue(key, out string text))
+            int slot = (int)(((key.Hi ^ key.Lo) * 0x9E3779B97F4A7C15UL) >> (64 - RecentBits));
+            string text = _recentTexts[slot];
+            if (text != null && _recentKeys[slot].Equals(key))
+                return text;
+            if (!_names.TryGetValue(key, out text))
             {
                 text = key.Format();
-                // Bounded: a table with more distinct peers than this formats the rest each time.
-                if (_names.Count < 65536)
+                if (_names.Count < MaxNames)
                     _names.Add(key, text);
             }
-            _lastKey = key;
-            _lastText = text;
+            _recentKeys[slot] = key;
+            _recentTexts[slot] = text;
             return text;
         }
     }

@@ -212,6 +212,16 @@ namespace TcpClose.Commands
                     return TcpRowKey.From(timeWait);
                 }
 
+                // A row read on another computer names a socket there, not here: never remove its look-alike.
+                string computer = Text(item, "PSComputerName");
+                if (!string.IsNullOrEmpty(computer) && !IsThisComputer(computer))
+                {
+                    WriteTcpError(new TcpCloseException(ErrorIds.InvalidRow, TcpErrorCategory.InvalidArgument,
+                        $"The row '{item}' was read on {computer}, not on this computer: remove it there, e.g. Invoke-Command -ComputerName {computer} {{ Get-TcpTimeWait -LocalPort 8080 | Remove-TcpConnection -Confirm:$false }}.",
+                        baseObject));
+                    return null;
+                }
+
                 // Deserialized rows (remoting, Import-Clixml), Import-Csv rows, Get-NetTCPConnection objects.
                 string localAddress = Text(item, "LocalAddress");
                 string remoteAddress = Text(item, "RemoteAddress");
@@ -234,6 +244,11 @@ namespace TcpClose.Commands
                 return null;
             }
         }
+
+        private static bool IsThisComputer(string name) =>
+            string.Equals(name, "localhost", StringComparison.OrdinalIgnoreCase) || name == "." || name == "127.0.0.1" || name == "::1"
+            || string.Equals(name, Environment.MachineName, StringComparison.OrdinalIgnoreCase)
+            || name.StartsWith(Environment.MachineName + ".", StringComparison.OrdinalIgnoreCase);
 
         private static object Value(PSObject item, string name) => item?.Properties[name]?.Value;
 

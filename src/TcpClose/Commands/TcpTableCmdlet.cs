@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 
 namespace TcpClose.Commands
 {
@@ -47,7 +48,11 @@ namespace TcpClose.Commands
         /// Takes the read as a delegate, not the rows: the core checks the filter when the read is
         /// <em>created</em> (before the first row), and a TcpCloseException thrown outside this try
         /// would reach PowerShell bare, as "TcpClose.TcpCloseException,..." without its id.
+        /// The loop runs once per row and is compiled optimized at the first call
+        /// (MethodImplOptions.AggressiveOptimization, 512, which netstandard2.0 does not name): under
+        /// pwsh's tiered JIT it would otherwise run as tier-0 code for the first calls of a session.
         /// </remarks>
+        [MethodImpl((MethodImplOptions)512)]
         protected void WriteRows<T>(Func<IEnumerable<T>> read)
         {
             try
