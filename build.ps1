@@ -350,7 +350,12 @@ else {
             Remove-Item -LiteralPath $winePrefix -Recurse -Force
         }
         if (Test-Path -LiteralPath (Join-Path $basePrefix 'system.reg')) {
-            & cp -a --link $basePrefix $winePrefix
+            & cp -a --link $basePrefix $winePrefix 2>$null
+            if ($LASTEXITCODE -ne 0) {
+                # Another file system than the base prefix: no hard links, a full copy (~700 MB).
+                Remove-Item -LiteralPath $winePrefix -Recurse -Force -ErrorAction Ignore
+                & cp -a $basePrefix $winePrefix
+            }
             foreach ($own in @(Get-ChildItem -LiteralPath $winePrefix -Filter '*.reg' -File) + @(Get-Item -LiteralPath (Join-Path $winePrefix 'drive_c/users'))) {
                 $from = Join-Path $basePrefix $own.FullName.Substring($winePrefix.Length)
                 Remove-Item -LiteralPath $own.FullName -Recurse -Force

@@ -192,6 +192,32 @@ Describe 'Start-TcpListener' {
             $listener.ReuseAddress | Should -BeFalse
         }
 
+        It 'keeps a second listener off a port held with -ExclusiveAddressUse, even one asking for -ReuseAddress, and names the holder (Windows)' -Skip:(-not $onWindows) {
+            $first = Start-TcpListener -ExclusiveAddressUse
+            foreach ($reuse in $false, $true) {
+                $err = $null
+                try {
+                    $null = Start-TcpListener -Port $first.LocalPort -ReuseAddress:$reuse -ErrorAction Stop
+                }
+                catch {
+                    $err = $_
+                }
+                $err | Should -Not -BeNullOrEmpty
+                $err.FullyQualifiedErrorId | Should -BeLike 'AddressInUse,*'
+                $err.Exception.Message | Should -BeLike "*A live listener holds it: 127.0.0.1:$($first.LocalPort)*"
+                if ($reuse) {
+                    # Windows answers this bind with WSAEACCES; the message must not talk of privileged ports.
+                    $err.Exception.Message | Should -BeLike '*SO_EXCLUSIVEADDRUSE*'
+                    $err.Exception.Message | Should -Not -BeLike '*below 1024*'
+                }
+            }
+            # The first listener is untouched by the attempts.
+            $verdict = Test-TcpBind -Port $first.LocalPort -ReuseAddress
+            $verdict.CanBind | Should -BeFalse
+            $verdict.Advice | Should -BeLike '*SO_EXCLUSIVEADDRUSE*A live listener holds it*'
+            $first.State | Should -Be 'Listening'
+        }
+
         It 'rejects -ReuseAddress with -ExclusiveAddressUse on Windows with ConflictingOptions' -Skip:(-not $onWindows) {
             { Start-TcpListener -ReuseAddress -ExclusiveAddressUse } |
                 Should -Throw -ErrorId 'ConflictingOptions,TcpClose.Commands.StartTcpListenerCommand'

@@ -88,6 +88,7 @@ namespace TcpClose
                 result.Advice = result.CanBind
                     ? CanBindAdvice(holders, options.Port)
                     : error == SocketError.AddressAlreadyInUse ? Advice(holders, options.Port, options.ReuseAddress)
+                    : IsHeldExclusively(error, holders) ? ExclusiveNote + Advice(holders, options.Port, options.ReuseAddress)
                     : SocketSetup.Map(new SocketException((int)error), Endpoints.Show(address, options.Port), "bind").Message;
             }
             else
@@ -104,10 +105,24 @@ namespace TcpClose
         internal static TcpCloseException AddressInUse(SocketException ex, IPAddress address, int port, bool reuseAddress, string doing)
         {
             string endpoint = Endpoints.Show(address, port);
-            string why = Advice(Holders.Read(address, port), port, reuseAddress);
+            Holders holders = Holders.Read(address, port);
+            string why = (ex.SocketErrorCode == SocketError.AccessDenied ? ExclusiveNote : "") + Advice(holders, port, reuseAddress);
             return new TcpCloseException(ErrorIds.AddressInUse, TcpErrorCategory.ResourceUnavailable,
                 $"Cannot {doing} {endpoint}: the address is already in use. {why}", endpoint, ex);
         }
+
+        private const string ExclusiveNote = "A listener bound with SO_EXCLUSIVEADDRUSE holds it, and Windows answers a bind with SO_REUSEADDR over it with access denied (WSAEACCES) rather than address in use. ";
+
+        /// <summary>
+        /// Windows: a bind with SO_REUSEADDR to a port a live socket holds with SO_EXCLUSIVEADDRUSE fails
+        /// with WSAEACCES, not WSAEADDRINUSE. Taken as that case only when the table shows a listener on
+        /// the port (WSAEACCES also comes from ports the OS reserves, which no row explains).
+        /// </summary>
+        internal static bool IsHeldExclusively(SocketError error, IPAddress address, int port) =>
+            SocketSetup.IsWindows && error == SocketError.AccessDenied && port != 0 && IsHeldExclusively(error, Holders.Read(address, port));
+
+        private static bool IsHeldExclusively(SocketError error, Holders holders) =>
+            SocketSetup.IsWindows && error == SocketError.AccessDenied && holders.Rows.Any(r => r.State == TcpState.Listen);
 
         private static string CanBindAdvice(Holders holders, int port)
         {

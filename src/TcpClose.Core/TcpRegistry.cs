@@ -128,7 +128,7 @@ namespace TcpClose
             {
                 socket.Dispose();
                 string endpoint = Endpoints.Show(address, options.Port);
-                if (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+                if (ex.SocketErrorCode == SocketError.AddressAlreadyInUse || BindDiagnosis.IsHeldExclusively(ex.SocketErrorCode, address, options.Port))
                 {
                     throw BindDiagnosis.AddressInUse(ex, address, options.Port, options.ReuseAddress, "listen on");
                 }
