@@ -24,8 +24,10 @@ Run it with:
     Invoke-Pester -Path ./ServiceRestart.Tests.ps1 -Output Detailed
 
 It imports TcpClose by name (from $env:PSModulePath), or the manifest that TCPCLOSE_MODULE_PATH
-names (the TcpClose repository's build sets it). Loopback only; every process it starts is stopped
-in AfterAll, and Pester removes its TestDrive folder.
+names (the TcpClose repository's build sets it). Loopback only. The service stops when its stop file
+appears, as a service stops on a stop request: it stops its listener and exits. Every process the
+suite starts is stopped that way by AfterAll at the latest (killed only if it does not stop within
+20 s, with a warning), and Pester removes its TestDrive folder.
 #>
 
 BeforeDiscovery {
@@ -49,6 +51,7 @@ BeforeAll {
         param(
             [Parameter(Mandatory)] [string] $ModulePath,
             [Parameter(Mandatory)] [int] $Port,
+            [Parameter(Mandatory)] [string] $StopFile,
             [switch] $ReuseAddress
         )
         $ErrorActionPreference = 'Stop'
@@ -64,8 +67,10 @@ BeforeAll {
         }
         "listening on port $Port with ReuseAddress $($listener.ReuseAddress)"
 
-        while ($true) {
-            $connection = Wait-TcpConnection -Listener $listener -Timeout 3600 -ErrorAction SilentlyContinue
+        # Serve until the stop file appears: wait for clients a quarter of a second at a time and look
+        # for it in between. (Your service's stop request may be a signal, a message, a service stop.)
+        while (-not (Test-Path -LiteralPath $StopFile)) {
+            $connection = Wait-TcpConnection -Listener $listener -Timeout 0.25 -ErrorAction SilentlyContinue
             if (-not $connection) { continue }
             try {
                 $null = Send-TcpData -Connection $connection -Text "hello from $PID`n"
@@ -77,6 +82,10 @@ BeforeAll {
                 $null = $connection | Close-TcpConnection -Abort -Confirm:$false -ErrorAction SilentlyContinue
             }
         }
+        # A clean stop: the listener closes and the process exits by itself.
+        $listener | Stop-TcpListener -Confirm:$false
+        "stopped"
+        exit 0
     }.ToString()
 
     # Every service process this suite starts, so AfterAll can stop what is left; and every client
@@ -90,23 +99,28 @@ BeforeAll {
 
         $log = Join-Path $TestDrive "service-$($Services.Count)"
         $arguments = @('-NoProfile', '-NonInteractive', '-File', "`"$ServiceScript`"",
-            '-ModulePath', "`"$ModulePath`"", '-Port', $Port)
+            '-ModulePath', "`"$ModulePath`"", '-Port', $Port, '-StopFile', "`"$log.stop`"")
         if ($ReuseAddress) { $arguments += '-ReuseAddress' }
         $process = Start-Process -FilePath (Get-Process -Id $PID).Path -ArgumentList $arguments -PassThru `
             -RedirectStandardOutput "$log.out" -RedirectStandardError "$log.err"
         $Services.Add($process)
-        # Where its stderr goes, for the checks below.
-        $process | Add-Member -NotePropertyName ErrorLog -NotePropertyValue "$log.err" -PassThru
+        # Where its stderr goes, for the checks below, and the file that asks it to stop.
+        $process | Add-Member -NotePropertyName ErrorLog -NotePropertyValue "$log.err"
+        $process | Add-Member -NotePropertyName StopFile -NotePropertyValue "$log.stop" -PassThru
     }
 
     function Stop-GreetingService {
-        # Stops the process and waits until it is gone: the OS has then closed its sockets.
+        # Asks the service to stop (creates its stop file) and waits until the process is gone:
+        # its listener is then closed. Only a service that does not stop within 20 s is killed.
         param([System.Diagnostics.Process] $Process)
 
-        if (-not $Process.HasExited) {
+        if ($Process.HasExited) { return }
+        $null = New-Item -ItemType File -Path $Process.StopFile -Force
+        if (-not $Process.WaitForExit(20000)) {
+            Write-Warning "The service (PID $($Process.Id)) did not stop within 20 s of its stop file; killing it."
             Stop-Process -Id $Process.Id -Force
+            $null = $Process.WaitForExit(10000)
         }
-        $Process.WaitForExit(30000) | Should -BeTrue -Because 'a killed process ends'
     }
 
     function Get-Greeting {
@@ -137,10 +151,7 @@ BeforeAll {
 AfterAll {
     # Nothing left behind, whatever failed: stop every service process still running.
     foreach ($process in $Services) {
-        if (-not $process.HasExited) {
-            Stop-Process -Id $process.Id -Force -ErrorAction SilentlyContinue
-            $null = $process.WaitForExit(30000)
-        }
+        Stop-GreetingService $process
         $process.Dispose()
     }
     # Where we may (Linux, as root), clear the TIME_WAIT rows of our own visits, by exact 4-tuple;
@@ -171,6 +182,7 @@ Describe 'Restarting a TCP service on the same port' -Skip:$underWine {
         It 'served a client and closed first, so its side of the connection is in TIME_WAIT' {
             $visit.Text | Should -Be "hello from $($old.Id)"
             $visit.ServiceClosedFirst | Should -BeTrue
+            $old.ExitCode | Should -Be 0 -Because 'the service stopped when asked (it was not killed)'
             $row = Get-TcpTimeWait -LocalAddress 127.0.0.1 -LocalPort $Port -RemoteAddress 127.0.0.1 -RemotePort $visit.ClientPort
             @($row).Count | Should -Be 1
         }
@@ -226,6 +238,7 @@ Describe 'Restarting a TCP service on the same port' -Skip:$underWine {
             $answer = Test-TcpPort -RemoteAddress 127.0.0.1 -RemotePort $Port -Wait -Timeout 60
             $answer.Result | Should -Be 'Connected'
             $new.HasExited | Should -BeFalse
+            $old.ExitCode | Should -Be 0 -Because 'the old service stopped when asked (it was not killed)'
 
             $row = Get-TcpTimeWait -LocalAddress 127.0.0.1 -LocalPort $Port -RemoteAddress 127.0.0.1 -RemotePort $visit.ClientPort
             @($row).Count | Should -Be 1 -Because 'the restart went through over the old TIME_WAIT row'

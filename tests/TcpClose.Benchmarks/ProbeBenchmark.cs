@@ -70,16 +70,7 @@ static class ProbeBenchmark
 
     static int CountTimeWait(TcpTableFilter filter) => TcpTable.ReadTimeWait(filter).Count();
 
-    static int CountSs(int port)
-    {
-        var psi = new ProcessStartInfo("ss", $"-tanH state time-wait ( sport = :{port} or dport = :{port} )") { RedirectStandardOutput = true };
-        using var p = Process.Start(psi)!;
-        int lines = 0;
-        while (p.StandardOutput.ReadLine() != null)
-            lines++;
-        p.WaitForExit();
-        return lines;
-    }
+    static int CountSs(int port) => Ss.CountLines($"-tanH state time-wait ( sport = :{port} or dport = :{port} )");
 
     // Our rows only: every TIME_WAIT row with the benchmark's listener port on either end.
     static void Clear(int port)

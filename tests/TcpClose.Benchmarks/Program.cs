@@ -117,18 +117,8 @@ static class Program
         // (-OwningProcess), both through one walk of /proc/*/fd per read, as ss -p does.
         int CountAllRows() => TcpTable.Read(new TcpTableFilter()).Count();
         int CountAllRowsWithOwners() => TcpTable.Read(new TcpTableFilter { ResolveAllOwners = true }).Count();
-        int CountSs() => CountLines("-tan state time-wait");
-        int CountSsProcesses() => CountLines("-tanp");
-        int CountLines(string arguments)
-        {
-            var psi = new ProcessStartInfo("ss", arguments) { RedirectStandardOutput = true, UseShellExecute = false };
-            using var p = Process.Start(psi)!;
-            int lines = 0;
-            while (p.StandardOutput.ReadLine() != null)
-                lines++;
-            p.WaitForExit();
-            return Math.Max(0, lines - 1); // header line
-        }
+        int CountSs() => Ss.CountLines("-tan state time-wait", skipHeader: true);
+        int CountSsProcesses() => Ss.CountLines("-tanp", skipHeader: true);
 
         var benches = new (string Name, Func<int> Run)[]
         {

@@ -154,16 +154,7 @@ static class RemovalBenchmark
     }
 
     /// <summary>ss -K, wall time including reading the line it prints per socket killed.</summary>
-    static int SsKill(int port)
-    {
-        var psi = new ProcessStartInfo("ss", $"-K -tan state time-wait ( sport = :{port} )") { RedirectStandardOutput = true, UseShellExecute = false };
-        using var p = Process.Start(psi)!;
-        int lines = 0;
-        while (p.StandardOutput.ReadLine() != null)
-            lines++;
-        p.WaitForExit();
-        return Math.Max(0, lines - 1); // header line
-    }
+    static int SsKill(int port) => Ss.CountLines($"-K -tan state time-wait ( sport = :{port} )", skipHeader: true);
 
     static int Count(int port) => TcpTable.ReadTimeWait(new TcpTableFilter { LocalPorts = new[] { port } }, TcpTableSource.Netlink, null).Count();
 

@@ -61,7 +61,7 @@ sealed class TimeWaitFill : IDisposable
 
     void Run(int n, TextWriter log)
     {
-        log.WriteLine($"filling: {n} TIME_WAIT rows from {string.Join(",", Sources)} to 127.0.0.1 port(s) {string.Join(",", ListenerPorts)}");
+        log.WriteLine($"filling: {n} TIME_WAIT rows from {string.Join(",", Sources)} to 127.0.0.1 {(ListenerPorts.Count == 1 ? "port" : "ports")} {string.Join(",", ListenerPorts)}");
         var sw = Stopwatch.StartNew();
         const int batch = 256;
         var clients = new Socket[batch];
@@ -111,33 +111,18 @@ sealed class TimeWaitFill : IDisposable
         + string.Join(" or ", ListenerPorts.Select(p => "dport = :" + p)) + " )";
 
     /// <summary>TIME_WAIT rows of this fill still in the table.</summary>
-    public int Count() => CountSs($"-Htan state time-wait {Quote(SsFilter)}");
+    public int Count() => Ss.CountLines($"-Htan state time-wait {SsFilter}");
 
     /// <summary>Destroys this fill's TIME_WAIT rows (ss -K, SOCK_DESTROY) and prints how many went.</summary>
     public int Clear(TextWriter log)
     {
         var sw = Stopwatch.StartNew();
-        int killed = CountSs($"-HKtan state time-wait {Quote(SsFilter)}");
+        int killed = Ss.CountLines($"-HKtan state time-wait {SsFilter}");
         int left = Count();
         log.WriteLine($"cleared: {killed} TIME_WAIT rows of this benchmark destroyed with ss -K in {sw.Elapsed.TotalSeconds:F1} s; {left} of them left");
         return left;
     }
 
-    static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
-
-    /// <summary>Lines printed by ss with these arguments (run through sh for the quoting).</summary>
-    internal static int CountSs(string arguments)
-    {
-        var psi = new ProcessStartInfo("sh", new[] { "-c", "ss " + arguments }) { RedirectStandardOutput = true, UseShellExecute = false };
-        using var p = Process.Start(psi)!;
-        int lines = 0;
-        while (p.StandardOutput.ReadLine() != null)
-            lines++;
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"ss {arguments} exited with {p.ExitCode}");
-        return lines;
-    }
 
     public void Dispose()
     {
