@@ -20,7 +20,7 @@ Describe 'Get-TcpConnection' {
 
     It 'finds this test''s own listener, owned by this process' -Skip:$onMacOS {
         $listener = Start-TcpListener
-        $rows = @(Get-TcpConnection -State Listen -LocalPort $listener.LocalPort)
+        $rows = @(Get-TcpConnection -State Listen -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort)
 
         $rows.Count | Should -Be 1
         $rows[0] | Should -BeOfType 'TcpClose.TcpTableEntry'
@@ -33,7 +33,7 @@ Describe 'Get-TcpConnection' {
 
     It 'finds this test''s own listener (macOS: no owner is known)' -Skip:(-not $onMacOS) {
         $listener = Start-TcpListener
-        $rows = @(Get-TcpConnection -State Listen -LocalPort $listener.LocalPort)
+        $rows = @(Get-TcpConnection -State Listen -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort)
         $rows.Count | Should -Be 1
         $rows[0].State | Should -Be 'Listen'
     }
@@ -65,7 +65,9 @@ Describe 'Get-TcpConnection' {
         $client = $pair.Client
         $server = $pair.Server
 
-        $rows = @(Get-TcpConnection -State Listen, Established -LocalPort $listener.LocalPort)
+        # Only rows at 127.0.0.1:port: the listener holds it, so they are this test's (other
+        # processes' rows can share the port number at another address, e.g. ::1).
+        $rows = @(Get-TcpConnection -State Listen, Established -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort)
         $rows.Count | Should -Be 2
         $rows.State | Should -Contain 'Listen'
         $rows.State | Should -Contain 'Established'
@@ -158,7 +160,7 @@ Describe 'Get-TcpConnection' {
         $listener = Start-TcpListener
         $path = Join-Path ([System.IO.Path]::GetTempPath()) ("tcpclose-{0}.csv" -f [guid]::NewGuid())
         try {
-            Get-TcpConnection -State Listen -LocalPort $listener.LocalPort | Export-Csv -Path $path -NoTypeInformation
+            Get-TcpConnection -State Listen -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort | Export-Csv -Path $path -NoTypeInformation
             $back = @(Import-Csv -Path $path)
             $back.Count | Should -Be 1
             $back[0].LocalPort | Should -Be "$($listener.LocalPort)"

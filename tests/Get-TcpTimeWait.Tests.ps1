@@ -30,18 +30,25 @@ Describe 'Get-TcpTimeWait' {
     }
 
     It 'returns nothing for a port without TIME_WAIT' {
-        $port = Get-FreeTcpPort
-        Get-TcpTimeWait -LocalPort $port | Should -BeNullOrEmpty
+        # Held while asked: a listener bound without SO_REUSEADDR and never accepting means no
+        # TIME_WAIT row holds 127.0.0.1:port, and none can appear. (Another process's rows on the
+        # same port number at another address, e.g. ::1, are not this test's: hence -LocalAddress.)
+        $listener = Start-TcpListener
+        Get-TcpTimeWait -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort | Should -BeNullOrEmpty
     }
 
     Context 'After an active close (Linux: exact timers, 60 s fixed)' {
         BeforeAll {
             # One TIME_WAIT row for the whole context: the server closed first.
             $tw = New-TimeWaitOnServer
+            # This connection's rows, by exact 4-tuple: other processes' rows can share the port
+            # numbers (IPv4 and IPv6). $passive is the client's side of the same connection.
+            $own = $tw.Tuple
+            $passive = @{ LocalAddress = $own.RemoteAddress; LocalPort = $own.RemotePort; RemoteAddress = $own.LocalAddress; RemotePort = $own.LocalPort }
         }
 
         It 'lists the active closer''s side with RemainingSeconds between 50 and 61' -Skip:(-not $onLinux) {
-            $rows = @(Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort)
+            $rows = @(Get-TcpTimeWait @own)
             $rows.Count | Should -Be 1
             $row = $rows[0]
             $row | Should -BeOfType 'TcpClose.TimeWaitEntry'
@@ -56,22 +63,36 @@ Describe 'Get-TcpTimeWait' {
         }
 
         It 'does not list the passive closer''s side' -Skip:(-not $onLinux) {
-            Get-TcpTimeWait -LocalPort $tw.ClientPort -RemotePort $tw.Port | Should -BeNullOrEmpty
+            Get-TcpTimeWait @passive | Should -BeNullOrEmpty
         }
 
         It 'works with Where-Object RemainingSeconds -gt 30' -Skip:(-not $onLinux) {
-            $long = @(Get-TcpTimeWait -LocalPort $tw.Port | Where-Object RemainingSeconds -gt 30)
+            $long = @(Get-TcpTimeWait @own | Where-Object RemainingSeconds -gt 30)
             $long.Count | Should -Be 1
-            @(Get-TcpTimeWait -LocalPort $tw.Port | Where-Object RemainingSeconds -gt 61).Count | Should -Be 0
+            @(Get-TcpTimeWait @own | Where-Object RemainingSeconds -gt 61).Count | Should -Be 0
         }
 
         It 'filters on -RemoteAddress and -LocalAddress' -Skip:(-not $onLinux) {
-            @(Get-TcpTimeWait -LocalPort $tw.Port -LocalAddress 127.0.0.1 -RemoteAddress 127.0.0.1).Count | Should -Be 1
-            @(Get-TcpTimeWait -LocalPort $tw.Port -RemoteAddress '::1').Count | Should -Be 0
+            # Other processes' rows may share the port (at any address): the filters are checked on
+            # what they keep and on whether this connection's row is among it.
+            @(Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort | Select-TcpTuple $own).Count | Should -Be 1
+
+            $kept = @(Get-TcpTimeWait -LocalPort $tw.Port -LocalAddress 127.0.0.1 -RemoteAddress 127.0.0.1)
+            @($kept | Select-TcpTuple $own).Count | Should -Be 1
+            $kept | Where-Object { $_.LocalAddress -ne '127.0.0.1' -or $_.RemoteAddress -ne '127.0.0.1' -or $_.LocalPort -ne $tw.Port } |
+                Should -BeNullOrEmpty
+
+            $byRemote = @(Get-TcpTimeWait -LocalPort $tw.Port -RemoteAddress '::1')
+            @($byRemote | Select-TcpTuple $own).Count | Should -Be 0
+            $byRemote | Where-Object RemoteAddress -ne '::1' | Should -BeNullOrEmpty
+
+            $byLocal = @(Get-TcpTimeWait -LocalPort $tw.Port -LocalAddress '::1')
+            @($byLocal | Select-TcpTuple $own).Count | Should -Be 0
+            $byLocal | Where-Object LocalAddress -ne '::1' | Should -BeNullOrEmpty
         }
 
         It 'agrees with Get-TcpConnection -State TimeWait' -Skip:(-not $onLinux) {
-            $row = Get-TcpConnection -State TimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort
+            $row = Get-TcpConnection -State TimeWait @own
             $row.State | Should -Be 'TimeWait'
             $row.OwningProcess | Should -BeNullOrEmpty
         }
@@ -79,11 +100,15 @@ Describe 'Get-TcpTimeWait' {
         It 'writes rows that survive Export-Csv' -Skip:(-not $onLinux) {
             $path = Join-Path ([System.IO.Path]::GetTempPath()) ("tcpclose-{0}.csv" -f [guid]::NewGuid())
             try {
-                Get-TcpTimeWait -LocalPort $tw.Port | Export-Csv -Path $path -NoTypeInformation
+                Get-TcpTimeWait @own | Export-Csv -Path $path -NoTypeInformation
                 $back = @(Import-Csv -Path $path)
                 $back.Count | Should -Be 1
                 [double]$back[0].RemainingSeconds | Should -BeGreaterThan 0
+                $back[0].LocalAddress | Should -Be $own.LocalAddress
                 $back[0].LocalPort | Should -Be "$($tw.Port)"
+                $back[0].RemoteAddress | Should -Be $own.RemoteAddress
+                $back[0].RemotePort | Should -Be "$($tw.ClientPort)"
+                $back[0].State | Should -Be 'TimeWait'
             }
             finally {
                 Remove-Item -Path $path -ErrorAction SilentlyContinue
@@ -91,8 +116,8 @@ Describe 'Get-TcpTimeWait' {
         }
 
         It 'lists the row on Windows with an estimated time left' -Skip:(-not $onWindows) {
-            (Wait-Until { @(Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort).Count -ge 1 }) | Should -BeTrue
-            $row = @(Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort)[0]
+            (Wait-Until { @(Get-TcpTimeWait @own).Count -ge 1 }) | Should -BeTrue
+            $row = @(Get-TcpTimeWait @own)[0]
             $row.IsEstimated | Should -BeTrue
             $row.RemainingSeconds | Should -BeGreaterThan 0
             $row.RemainingSeconds | Should -BeLessOrEqual 300
@@ -109,17 +134,18 @@ Describe 'Get-TcpTimeWait' {
             $null = & $reg add $key /v TcpTimedWaitDelay /t REG_DWORD /d 45 /f
             $LASTEXITCODE | Should -Be 0
             $tw = New-TimeWaitOnServer
-            (Wait-Until { @(Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort).Count -eq 1 }) | Should -BeTrue
-            $first = Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort
+            $own = $tw.Tuple
+            (Wait-Until { @(Get-TcpTimeWait @own).Count -eq 1 }) | Should -BeTrue
+            $first = Get-TcpTimeWait @own
             $first.IsEstimated | Should -BeTrue
             $first.RemainingSeconds | Should -BeLessOrEqual 45
             $first.RemainingSeconds | Should -BeGreaterThan 30
 
             # A later read counts down from the same first sighting: the same ExpiresAt, less left.
             (Wait-Until -TimeoutSeconds 5 {
-                    (Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort).RemainingSeconds -le $first.RemainingSeconds - 1
+                    (Get-TcpTimeWait @own).RemainingSeconds -le $first.RemainingSeconds - 1
                 }) | Should -BeTrue
-            $second = Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort
+            $second = Get-TcpTimeWait @own
             ($second.ExpiresAt - $first.ExpiresAt).Duration().TotalSeconds | Should -BeLessThan 0.5
         }
         finally {
@@ -136,12 +162,17 @@ Describe 'Get-TcpTimeWait' {
     It 'an abortive close leaves no TIME_WAIT row (Linux)' -Skip:(-not $onLinux) {
         $listener = Start-TcpListener
         $pair = New-TestPair $listener
+        # Both sides of THIS connection, by exact 4-tuple: other processes' rows can share a port.
+        $serverSide = @{ LocalAddress = $pair.Server.LocalAddress; LocalPort = $pair.Server.LocalPort; RemoteAddress = $pair.Server.RemoteAddress; RemotePort = $pair.Server.RemotePort }
+        $clientSide = @{ LocalAddress = $pair.Client.LocalAddress; LocalPort = $pair.Client.LocalPort; RemoteAddress = $pair.Client.RemoteAddress; RemotePort = $pair.Client.RemotePort }
+        $serverSide.LocalPort | Should -Be $listener.LocalPort
+        $clientSide.RemotePort | Should -Be $listener.LocalPort
         try {
             $null = $pair.Server | Close-TcpConnection -Abort
             $null = Receive-TcpData -Connection $pair.Client -UntilClosed -Timeout 5
             $null = $pair.Client | Close-TcpConnection
-            Get-TcpTimeWait -LocalPort $listener.LocalPort | Should -BeNullOrEmpty
-            Get-TcpTimeWait -LocalPort $pair.Client.LocalPort | Should -BeNullOrEmpty
+            Get-TcpTimeWait @serverSide | Should -BeNullOrEmpty
+            Get-TcpTimeWait @clientSide | Should -BeNullOrEmpty
         }
         finally {
             Close-TestConnection $pair.Client $pair.Server

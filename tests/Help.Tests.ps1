@@ -259,7 +259,7 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
                     $ps.Streams.Error.Clear()
                     $left = @($ps.AddCommand('Get-TcpListener').Invoke())
                     if ($left.Count -gt 0) {
-                        $failure.Add("left $($left.Count) listener(s) running: $(($left | ForEach-Object { "$($_.LocalAddress):$($_.LocalPort)" }) -join ', ')")
+                        $failure.Add("left $($left.Count) listener(s) running: $(($left | ForEach-Object { "$($_.Id) $($_.Name) $($_.LocalAddress):$($_.LocalPort)" }) -join ', ')")
                     }
                     if ($OnLinux) {
                         $ps.Commands.Clear()
@@ -275,6 +275,16 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
                     $null = $ps.AddCommand('Remove-Module').AddParameter('Name', 'TcpClose').Invoke()
                     $ps.Dispose()
                     $runspace.Dispose()
+                }
+
+                # The registry is the process's, shared by every runspace: what Remove-Module did not
+                # close would be counted against the NEXT example. Say so here, for this one, and
+                # close it, so each example starts from an empty registry.
+                $notClosed = @([TcpClose.TcpRegistry]::Listeners)
+                $stillOpen = @([TcpClose.TcpRegistry]::Connections)
+                if ($notClosed.Count -gt 0 -or $stillOpen.Count -gt 0) {
+                    $failure.Add("Remove-Module TcpClose left $($notClosed.Count) listener(s) and $($stillOpen.Count) connection(s) in the registry")
+                    [TcpClose.TcpRegistry]::CloseAll()
                 }
                 [pscustomobject]@{ Key = $example.Key; Failure = @($failure) }
             }

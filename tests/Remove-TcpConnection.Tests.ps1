@@ -37,8 +37,10 @@ Describe 'Remove-TcpConnection' {
     }
 
     It 'does nothing downstream of a pipeline that wrote nothing (no FilterRequired)' -Skip:($onMacOS) {
-        $port = Get-FreeTcpPort
-        $out = Get-TcpTimeWait -LocalPort $port | Remove-TcpConnection -Confirm:$false -ErrorVariable errs
+        # Held while asked, and at 127.0.0.1 only: a row of another process that shares the port
+        # number (at ::1, say) must never reach Remove-TcpConnection.
+        $listener = Start-TcpListener
+        $out = Get-TcpTimeWait -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort | Remove-TcpConnection -Confirm:$false -ErrorVariable errs
         $out | Should -BeNullOrEmpty
         $errs | Should -BeNullOrEmpty
     }
@@ -186,7 +188,9 @@ Describe 'Remove-TcpConnection' {
 
     It 'removes a listener: its owner can accept no more, and the port is free' -Skip:(-not $asRoot) {
         $listener = Start-TcpListener
-        $row = Get-TcpConnection -LocalPort $listener.LocalPort -State Listen
+        # At 127.0.0.1 only: another process's listener can share the port number at ::1.
+        $row = Get-TcpConnection -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort -State Listen
+        @($row).Count | Should -Be 1
         $row.OwningProcess | Should -Be $PID
 
         $result = $row | Remove-TcpConnection -Confirm:$false
@@ -194,7 +198,7 @@ Describe 'Remove-TcpConnection' {
         $result.Outcome | Should -Be 'Removed'
         $result.State | Should -Be 'Listen'
         { Wait-TcpConnection -Listener $listener -Timeout 1 -ErrorAction Stop } | Should -Throw
-        Get-TcpConnection -LocalPort $listener.LocalPort -State Listen | Should -BeNullOrEmpty
+        Get-TcpConnection -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort -State Listen | Should -BeNullOrEmpty
     }
 
     It 'on Windows says Removed only when the row left the table (Wine''s SetTcpEntry answers success and does nothing)' -Skip:(-not $onWindows) {

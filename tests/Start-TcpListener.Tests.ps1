@@ -140,7 +140,8 @@ Describe 'Start-TcpListener' {
             @{ Old = $true; New = $false }
         ) {
             $tw = New-TimeWaitOnServer -ReuseAddress:$Old
-            @(Get-TcpTimeWait -LocalPort $tw.Port).Count | Should -BeGreaterOrEqual 1
+            $own = $tw.Tuple
+            @(Get-TcpTimeWait @own).Count | Should -Be 1
 
             { Start-TcpListener -Port $tw.Port -ReuseAddress:$New } |
                 Should -Throw -ErrorId 'AddressInUse,TcpClose.Commands.StartTcpListenerCommand'
@@ -148,7 +149,8 @@ Describe 'Start-TcpListener' {
 
         It 'says "1 connection in TIME_WAIT holds it" for one row, in the singular throughout (Linux)' -Skip:(-not $onLinux) {
             $tw = New-TimeWaitOnServer
-            @(Get-TcpTimeWait -LocalPort $tw.Port).Count | Should -Be 1
+            $own = $tw.Tuple
+            @(Get-TcpTimeWait @own).Count | Should -Be 1
             $err = { Start-TcpListener -Port $tw.Port } | Should -Throw -ErrorId 'AddressInUse,*' -PassThru
             $err.Exception.Message | Should -BeLike '*1 connection in TIME_WAIT holds it*'
             $err.Exception.Message | Should -BeLike '*waits for it (longest*'
@@ -157,7 +159,8 @@ Describe 'Start-TcpListener' {
 
         It 'restart with -ReuseAddress on both the old and the new listener succeeds (Linux)' -Skip:(-not $onLinux) {
             $tw = New-TimeWaitOnServer -ReuseAddress
-            @(Get-TcpTimeWait -LocalPort $tw.Port).Count | Should -BeGreaterOrEqual 1
+            $own = $tw.Tuple
+            @(Get-TcpTimeWait @own).Count | Should -Be 1
 
             $restarted = Start-TcpListener -Port $tw.Port -ReuseAddress
             $restarted.LocalPort | Should -Be $tw.Port

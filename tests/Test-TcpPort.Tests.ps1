@@ -100,7 +100,7 @@ Describe 'Test-TcpPort' {
 
         It 'says how to probe a Listen row, whose RemotePort is 0' {
             $listener = Start-TcpListener
-            $row = Get-TcpConnection -LocalPort $listener.LocalPort -State Listen
+            $row = Get-TcpConnection -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort -State Listen
             $row | Test-TcpPort -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
             $err[0].FullyQualifiedErrorId | Should -Be 'InvalidPort,TcpClose.Commands.TestTcpPortCommand'
             $err[0].Exception.Message | Should -Match 'LocalPort'

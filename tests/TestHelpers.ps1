@@ -134,7 +134,9 @@ function New-TimeWaitOnServer {
     server side closing first (graceful: it becomes the active closer), the client closing after it
     read the end of stream, and the listener stopped. On Linux and Windows the server's side of the
     connection is then in TIME_WAIT; on Linux the function waits until the OS table shows it.
-    Returns Port, ClientPort, the Listener, and the server's CloseResult.
+    Returns Port, ClientPort, the Listener, the server's CloseResult, and Tuple: the server side's
+    exact 4-tuple as a hashtable to splat (Get-TcpTimeWait @tuple). Other processes' rows can share
+    a port number (IPv4 and IPv6), so a test matches this connection by its 4-tuple, never by port.
     #>
     [CmdletBinding()]
     param(
@@ -157,7 +159,7 @@ function New-TimeWaitOnServer {
     if ($TcpTestOnLinux) {
         $clientPort = $pair.Client.LocalPort
         $seen = Wait-Until -TimeoutSeconds 5 {
-            @(Get-TcpTimeWait -LocalPort $port -RemotePort $clientPort).Count -ge 1
+            @(Get-TcpTimeWait -LocalAddress $pair.Server.LocalAddress -LocalPort $port -RemoteAddress $pair.Server.RemoteAddress -RemotePort $clientPort).Count -ge 1
         }
         if (-not $seen) {
             throw "The server side of the connection on port $port did not reach TIME_WAIT."
@@ -169,5 +171,36 @@ function New-TimeWaitOnServer {
         ClientPort  = $pair.Client.LocalPort
         Listener    = $listener
         ServerClose = $closed
+        Tuple       = @{
+            LocalAddress  = $pair.Server.LocalAddress
+            LocalPort     = $pair.Server.LocalPort
+            RemoteAddress = $pair.Server.RemoteAddress
+            RemotePort    = $pair.Server.RemotePort
+        }
+    }
+}
+
+function Select-TcpTuple {
+    <#
+    .SYNOPSIS
+    Keeps the piped rows whose 4-tuple is exactly the given one (a hashtable with LocalAddress,
+    LocalPort, RemoteAddress, RemotePort, e.g. New-TimeWaitOnServer's Tuple). For tests that query
+    more widely (to prove a filter excludes rows) and then pick out their own connection.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)]
+        [hashtable] $Tuple,
+
+        [Parameter(ValueFromPipeline)]
+        $InputObject
+    )
+
+    process {
+        if ($null -ne $InputObject -and
+            "$($InputObject.LocalAddress)" -eq "$($Tuple.LocalAddress)" -and [int]$InputObject.LocalPort -eq [int]$Tuple.LocalPort -and
+            "$($InputObject.RemoteAddress)" -eq "$($Tuple.RemoteAddress)" -and [int]$InputObject.RemotePort -eq [int]$Tuple.RemotePort) {
+            $InputObject
+        }
     }
 }

@@ -21,9 +21,12 @@ Describe 'Wait-TcpTimeWait' {
     }
 
     It 'returns at once, with nothing and no error, when the port has no TIME_WAIT' {
-        $port = Get-FreeTcpPort
+        # Held while asked: a listener bound without SO_REUSEADDR that accepts nothing means no
+        # TIME_WAIT row holds 127.0.0.1:port. Other processes' rows can share the port number at
+        # other addresses (::1): hence -LocalAddress.
+        $listener = Start-TcpListener
         $clock = [System.Diagnostics.Stopwatch]::StartNew()
-        $left = Wait-TcpTimeWait -LocalPort $port -Timeout 10 -ErrorVariable err
+        $left = Wait-TcpTimeWait -LocalPort $listener.LocalPort -LocalAddress 127.0.0.1 -Timeout 10 -ErrorVariable err
         $clock.Stop()
 
         $left | Should -BeNullOrEmpty
@@ -49,21 +52,25 @@ Describe 'Wait-TcpTimeWait' {
     Context 'A port with a connection in TIME_WAIT (Linux: 60 s)' {
         BeforeAll {
             $tw = New-TimeWaitOnServer
+            # Other processes' rows can share the port number (IPv4 and IPv6): the assertions pick
+            # this connection's row out by its exact 4-tuple.
+            $own = $tw.Tuple
         }
 
         It 'writes TimeWaitRemains after a short -Timeout, then the rows left' -Skip:(-not $onLinux) {
             $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            $left = @(Wait-TcpTimeWait -LocalPort $tw.Port -Timeout 1 -ErrorVariable err -ErrorAction SilentlyContinue)
+            $left = @(Wait-TcpTimeWait -LocalPort $tw.Port -LocalAddress $own.LocalAddress -Timeout 1 -ErrorVariable err -ErrorAction SilentlyContinue)
             $clock.Stop()
 
             $err.Count | Should -Be 1
             $err[0].FullyQualifiedErrorId | Should -Be 'TimeWaitRemains,TcpClose.Commands.WaitTcpTimeWaitCommand'
             $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
 
-            $left.Count | Should -Be 1
-            $left[0] | Should -BeOfType 'TcpClose.TimeWaitEntry'
-            $left[0].RemotePort | Should -Be $tw.ClientPort
-            $left[0].RemainingSeconds | Should -BeGreaterThan 40
+            $mine = @($left | Select-TcpTuple $own)
+            $mine.Count | Should -Be 1
+            $mine[0] | Should -BeOfType 'TcpClose.TimeWaitEntry'
+            $mine[0].RemainingSeconds | Should -BeGreaterThan 40
+            $left | Where-Object { $_.LocalPort -ne $tw.Port -or $_.LocalAddress -ne $own.LocalAddress } | Should -BeNullOrEmpty
 
             $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.9
             $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
@@ -75,14 +82,18 @@ Describe 'Wait-TcpTimeWait' {
         }
 
         It 'accepts a TIME_WAIT row from the pipeline' -Skip:(-not $onLinux) {
-            $rows = @(Get-TcpTimeWait -LocalPort $tw.Port)
+            $rows = @(Get-TcpTimeWait @own)
             $rows.Count | Should -Be 1
             $left = @($rows | Wait-TcpTimeWait -Timeout 0.5 -ErrorAction SilentlyContinue)
-            $left.Count | Should -Be 1
+            @($left | Select-TcpTuple $own).Count | Should -Be 1
         }
 
         It 'ignores the port''s rows when -LocalAddress names another address' -Skip:(-not $onLinux) {
-            Wait-TcpTimeWait -LocalPort $tw.Port -LocalAddress '::1' -Timeout 5 | Should -BeNullOrEmpty
+            # Another process's row on ::1 with the same port number would be left (and reported):
+            # what matters is that this connection's row, at 127.0.0.1, is not waited for.
+            $left = @(Wait-TcpTimeWait -LocalPort $tw.Port -LocalAddress '::1' -Timeout 5 -ErrorAction SilentlyContinue)
+            @($left | Select-TcpTuple $own).Count | Should -Be 0
+            $left | Where-Object LocalAddress -ne '::1' | Should -BeNullOrEmpty
         }
     }
 }

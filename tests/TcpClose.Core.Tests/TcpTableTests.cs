@@ -205,12 +205,22 @@ namespace TcpClose.Tests
             }
         }
 
-        /// <summary>Rows of the test's own sockets: listeners, client sides (remote = a listener port), and server
-        /// sides (local = a listener port, remote = one of our client ports). Other TIME_WAIT rows on a busy
-        /// machine may reuse our port numbers, so a bare port match is not enough.</summary>
-        static bool Ours(TcpTableEntry r, int p4, int p6, HashSet<int> clientPorts) =>
-            r.RemotePort == p4 || r.RemotePort == p6
-            || (r.LocalPort == p4 || r.LocalPort == p6) && (r.State == TcpState.Listen || clientPorts.Contains(r.RemotePort));
+        /// <summary>Rows of the test's own sockets, by address AND port: the listeners (127.0.0.1:p4, ::1:p6),
+        /// client sides (local = one of our client ports, remote = the listener) and server sides (the reverse),
+        /// both ends on the listener's loopback address. Other processes' rows on a busy machine reuse our port
+        /// numbers, at 127.0.0.1 and at ::1 (a listener of theirs on ::1 can have the number of our IPv4 one),
+        /// so neither a bare port match nor a port match without the address is enough.</summary>
+        static bool Ours(TcpTableEntry r, int p4, int p6, HashSet<int> clientPorts)
+        {
+            int listenerPort = r.LocalAddress == "127.0.0.1" ? p4 : r.LocalAddress == "::1" ? p6 : -1;
+            if (listenerPort < 0)
+                return false;
+            if (r.State == TcpState.Listen)
+                return r.LocalPort == listenerPort;
+            return r.RemoteAddress == r.LocalAddress
+                && (r.LocalPort == listenerPort && clientPorts.Contains(r.RemotePort)
+                    || r.RemotePort == listenerPort && clientPorts.Contains(r.LocalPort));
+        }
 
         static bool MatchesInTest(string key, TcpTableFilter f)
         {
