@@ -96,7 +96,10 @@ Describe 'Every parameter''s bad value gives a stable error id' {
         $err.FullyQualifiedErrorId | Should -Be "$Id,TcpClose.Commands.$($Cmdlet -replace '-', '')Command"
         $err.Exception.Message | Should -BeLike "*$Value*"
         if ($Id -notlike 'Parameter*' -and $Id -ne 'CannotConvertArgumentNoMessage') {
-            $err.CategoryInfo.Category | Should -BeIn @('InvalidArgument', 'ObjectNotFound')
+            # The module's ids name their category: Invalid* is a bad argument, *NotFound a missing object.
+            $category = if ($Id -like 'Invalid*') { 'InvalidArgument' } else { 'ObjectNotFound' }
+            $Id | Should -BeLike $(if ($category -eq 'InvalidArgument') { 'Invalid*' } else { '*NotFound' })
+            $err.CategoryInfo.Category | Should -Be $category
             $err.TargetObject | Should -Not -BeNullOrEmpty
         }
     }
