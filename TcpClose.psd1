@@ -53,6 +53,9 @@
             # repository addresses before publishing to a gallery.
             LicenseUri = 'https://example.invalid/TcpClose/LICENSE'
             ProjectUri = 'https://example.invalid/TcpClose'
+            # Filled by the build from this version's section of CHANGELOG.md (the staged copy
+            # carries the text; this source keeps the empty marker the build looks for).
+            ReleaseNotes = ''
         }
     }
 }

@@ -207,7 +207,7 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
                 [pscustomobject]@{ Key = $_.Key; Code = $_.Code }
             })
         $runner = {
-            param([string]$ModulePath, [bool]$OnLinux)
+            param([string]$ModulePath, [bool]$OnLinux, [string]$PesterPath)
             $ErrorActionPreference = 'Stop'
             foreach ($example in $input) {
                 $failure = New-Object System.Collections.Generic.List[string]
@@ -225,14 +225,18 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
                         if ($Matches[1] -ne 'Describe') {
                             $pesterCode = "Describe 'docs example' {`n$pesterCode`n}"
                         }
+                        # The Pester running this suite (imported by path: the build's pinned one);
+                        # the scriptblock is bound to a session state of its own by GetNewClosure():
+                        # Pester 6 refuses unbound ones ([scriptblock]::Create, pester/Pester#2411).
                         $null = $ps.AddScript({
-                                param([string]$Code)
-                                $container = New-PesterContainer -ScriptBlock ([scriptblock]::Create($Code))
+                                param([string]$Code, [string]$PesterPath)
+                                Import-Module -Name $PesterPath
+                                $container = New-PesterContainer -ScriptBlock ([scriptblock]::Create($Code).GetNewClosure())
                                 $run = Invoke-Pester -Container $container -PassThru -Output None
                                 if ($run.Result -ne 'Passed' -or $run.PassedCount -lt 1) {
                                     throw "the Pester example did not pass: $(@($run.Failed | ForEach-Object { $_.ErrorRecord }) -join '; ')"
                                 }
-                            }.ToString()).AddArgument($pesterCode)
+                            }.ToString()).AddArgument($pesterCode).AddArgument($PesterPath)
                     }
                     else {
                         $null = $ps.AddScript($example.Code)
@@ -290,11 +294,12 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
             }
         }
 
-        $pwshExe = (Get-Process -Id $PID).Path
+        $pwshExe = Get-TcpTestPowerShell
         $results = @{}
         if ($toRun.Count -gt 0) {
             $moduleManifest = (Resolve-Path -LiteralPath $modulePath).Path
-            $toRun | & $pwshExe -NoProfile -NonInteractive -Command $runner -args $moduleManifest, $TcpTestOnLinux |
+            $pesterManifest = Join-Path (Get-Module Pester).ModuleBase 'Pester.psd1'
+            $toRun | & $pwshExe -NoProfile -NonInteractive -Command $runner -args $moduleManifest, $TcpTestOnLinux, $pesterManifest |
                 ForEach-Object { $results[$_.Key] = @($_.Failure) }
         }
     }

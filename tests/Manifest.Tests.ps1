@@ -17,8 +17,14 @@ Describe 'The module manifest' {
         $info.ExportedCmdlets.Keys | Should -Not -BeNullOrEmpty
     }
 
-    It 'is staged as the repository wrote it (the staged copy is current)' {
-        (Get-FileHash -LiteralPath $stagedManifest).Hash | Should -Be (Get-FileHash -LiteralPath $repoManifest).Hash
+    It 'is staged as the repository wrote it, with ReleaseNotes from CHANGELOG.md (the staged copy is current)' {
+        $version = (Import-PowerShellDataFile -LiteralPath $repoManifest).ModuleVersion
+        $changelog = Get-Content -LiteralPath (Join-Path (Split-Path -Parent $PSScriptRoot) 'CHANGELOG.md') -Raw
+        $notes = [regex]::Match($changelog, "(?ms)^## $([regex]::Escape($version))[^\r\n]*\r?\n(.*?)(?=^## |\z)").Groups[1].Value.Trim()
+        $notes | Should -Not -BeNullOrEmpty
+        (Import-PowerShellDataFile -LiteralPath $stagedManifest).PrivateData.PSData.ReleaseNotes | Should -Be $notes
+        $source = (Get-Content -LiteralPath $repoManifest -Raw).Replace("ReleaseNotes = ''", "ReleaseNotes = '$($notes -replace "'", "''")'")
+        Get-Content -LiteralPath $stagedManifest -Raw | Should -BeExactly $source
     }
 
     It 'says at its top which file is the module, since the repository copy cannot load where it stands' {

@@ -15,14 +15,14 @@ Describe 'The README' {
         $block = [regex]::Match($readme, '(?s)```sh\r?\n(.*?)```').Groups[1].Value
         $commands = @($block -split '\r?\n' | Where-Object { $_.Trim() })
         $commands.Count | Should -Be 2
-        $commands[0] | Should -BeLike "pwsh -NoProfile -Command './build.ps1;*'"
-        $commands[1] | Should -Be 'pwsh -NoProfile ./build.ps1 -Test'
+        $commands[0] | Should -BeLike "dotnet tool restore && dotnet pwsh -NoProfile -Command './build.ps1;*'"
+        $commands[1] | Should -Be 'dotnet tool restore && dotnet pwsh -NoProfile ./build.ps1 -Test'
     }
 
     It 'has a first command whose results show as tables at 80 columns, not as lists' {
         Set-TcpWineSkip 'a child pwsh.exe started from pwsh-windows exits without running its command'
         $first = [regex]::Match($readme, '(?s)```sh\r?\n(.*?)\r?\n').Groups[1].Value
-        $script = [regex]::Match($first, "^pwsh -NoProfile -Command '(.*)'$").Groups[1].Value
+        $script = [regex]::Match($first, "^dotnet tool restore && dotnet pwsh -NoProfile -Command '(.*)'$").Groups[1].Value
         $script | Should -BeLike './build.ps1; *'
         # What follows the build step, run where the README runs it (the repository root), against
         # the module build.ps1 staged there.
@@ -32,7 +32,7 @@ Describe 'The README' {
         if ($TcpTestOnLinux) {
             $null = New-TimeWaitOnServer
         }
-        $pwshExe = (Get-Process -Id $PID).Path
+        $pwshExe = Get-TcpTestPowerShell
         Push-Location $repoRoot
         try {
             $screen = & $pwshExe -NoProfile -NonInteractive -Command $afterBuild 2>&1 |

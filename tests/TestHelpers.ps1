@@ -25,6 +25,37 @@ $TcpTestOnWindows = -not ($TcpTestOnLinux -or $TcpTestOnMacOS)
 # Set-TcpWineSkip, which marks it skipped with the reason; elsewhere it runs in full.
 $TcpTestUnderWine = [bool](& (Join-Path $PSScriptRoot 'UnderWine.ps1'))
 
+function Get-TcpTestPowerShell {
+    <#
+    .SYNOPSIS
+    The PowerShell to start a child with: this one's, from $PSHOME (pwsh, pwsh.exe; powershell.exe
+    on Windows PowerShell). Never the process path: under pwsh installed as a .NET tool
+    (`dotnet tool install PowerShell`, or a tool manifest's `dotnet pwsh`) that path is `dotnet`.
+    #>
+    [OutputType([string])]
+    param()
+    if ($PSVersionTable.PSEdition -ne 'Core') { return Join-Path $PSHOME 'powershell.exe' }
+    if ($TcpTestOnWindows) { return Join-Path $PSHOME 'pwsh.exe' }
+    Join-Path $PSHOME 'pwsh'
+}
+
+function Find-TcpPowerShellForUser {
+    <#
+    .SYNOPSIS
+    Linux, as root: a PowerShell that the user with this uid can start (setpriv), or $null.
+    This one ($PSHOME) first, then every pwsh on PATH. A PowerShell restored as a .NET tool under
+    root's home (mode 700) is not one: its files cannot be read by another user.
+    #>
+    [OutputType([string])]
+    param([int] $Uid = 65534)
+    $candidates = @(Get-TcpTestPowerShell) + @(Get-Command -Name pwsh -CommandType Application -All -ErrorAction Ignore | ForEach-Object { $_.Source })
+    foreach ($candidate in $candidates | Select-Object -Unique) {
+        $null = setpriv "--reuid=$Uid" "--regid=$Uid" --clear-groups $candidate -NoProfile -NonInteractive -Command 'exit 7' 2>&1
+        if ($LASTEXITCODE -eq 7) { return $candidate }
+    }
+    $null
+}
+
 function Set-TcpWineSkip {
     <#
     .SYNOPSIS

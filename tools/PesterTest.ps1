@@ -1,43 +1,50 @@
 #Requires -Version 5.1
 <#
 .SYNOPSIS
-Runs the Pester 5 suites; started by build.ps1 -Test in a fresh PowerShell.
+Runs Pester suites; started by the build's Pester tasks in a fresh PowerShell.
 
 .DESCRIPTION
 The module under test is named by $env:TCPCLOSE_MODULE_PATH (the staged TcpClose.psd1), which the
-test files import. -ExamplesPath adds the example suites of docs/examples, which import it the
-same way. Exits with Pester's failed-test count, so the build sees a non-zero exit code when
-anything fails.
+test files import. Pester is imported from -PesterPath (the pinned one the build restored from
+NuGet), never from whatever PSModulePath holds. Exits with Pester's failed-test count, so the
+build sees a non-zero exit code when anything fails.
 #>
 [CmdletBinding()]
 param(
+    # *.Tests.ps1 files, or folders whose *.Tests.ps1 files run.
     [Parameter(Mandatory = $true)]
-    [string]$TestPath,
+    [string[]]$TestPath,
 
     [Parameter(Mandatory = $true)]
     [string]$ResultPath,
 
-    # A further folder of *.Tests.ps1 run with the rest: docs/examples, the suites users copy.
-    [string]$ExamplesPath
+    # Pester.psd1 of the Pester to run.
+    [Parameter(Mandatory = $true)]
+    [string]$PesterPath
 )
 
 $ErrorActionPreference = 'Stop'
 
-Import-Module -Name Pester -MinimumVersion 5.0
+Import-Module -Name $PesterPath -Force
+$pester = Get-Module -Name Pester
+Write-Host "Pester $($pester.Version) from $($pester.ModuleBase)"
 
 # Under Wine (tests/UnderWine.ps1) Get-CimInstance never returns (no working WMI), and
 # Pester calls it to fill the <environment> of the NUnit XML: the run would hang after its last
 # test. Without it Pester writes the environment as 'Unknown'.
 if (& (Join-Path (Join-Path (Split-Path -Parent $PSScriptRoot) 'tests') 'UnderWine.ps1')) {
-    & (Get-Module -Name Pester) { $script:SafeCommands.Remove('Get-CimInstance'); $script:SafeCommands.Remove('Get-WmiObject') }
+    & $pester { $script:SafeCommands.Remove('Get-CimInstance'); $script:SafeCommands.Remove('Get-WmiObject') }
 }
 
 $configuration = [PesterConfiguration]::Default
-$folders = @($TestPath)
-if ($ExamplesPath) {
-    $folders += $ExamplesPath
-}
-$configuration.Run.Path = @(Get-ChildItem -LiteralPath $folders -Filter '*.Tests.ps1' -File | ForEach-Object { $_.FullName })
+$configuration.Run.Path = @(foreach ($path in $TestPath) {
+        if (Test-Path -LiteralPath $path -PathType Container) {
+            Get-ChildItem -LiteralPath $path -Filter '*.Tests.ps1' -File | ForEach-Object { $_.FullName }
+        }
+        else {
+            (Resolve-Path -LiteralPath $path).ProviderPath
+        }
+    })
 $configuration.Run.Exit = $true
 $configuration.Output.Verbosity = 'Detailed'
 $configuration.TestResult.Enabled = $true

@@ -13,10 +13,10 @@ Graceful, Linger (5 s, returns at once on loopback), Abort (RST) and HalfClose (
 first, the client half-closes and drains until the server's FIN). The closer's peer always closes
 too, so an open connection is a leak.
 
-It puts up to ~7,500 TIME_WAIT rows in the table: run it under the EXCLUSIVE table lock. At the end
+It puts up to ~7,500 TIME_WAIT rows in the table: it holds the table lock (-LockFile) while it runs. At the end
 it destroys the TIME_WAIT rows of its own port (ss -K, Linux, needs CAP_NET_ADMIN) and says so.
 
-    flock -x /work/team/table.lock pwsh -NoProfile -File tools/Soak.ps1
+    pwsh -NoProfile -File tools/Soak.ps1
 
 The file descriptor count comes from /proc/self/fd (Linux); elsewhere it is the process's handle
 count, which includes far more than sockets.
@@ -32,6 +32,10 @@ The module to soak. Default: the staged copy of the manifest's version under out
 #>
 [CmdletBinding()]
 param(
+    # The table lock (an exclusive flock on this file) held while it runs; the default is the one
+    # every TcpClose benchmark uses: tcpclose-table.lock in the OS temp folder.
+    [string] $LockFile = (Join-Path ([System.IO.Path]::GetTempPath()) 'tcpclose-table.lock'),
+
     [ValidateRange(4, 1000000)]
     [int] $Cycles = 10000,
 
@@ -43,6 +47,10 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+
+# Held until this script's process ends (it runs with pwsh -File).
+. (Join-Path (Join-Path (Join-Path (Split-Path -Parent $PSScriptRoot) 'tests') 'TcpClose.Benchmarks') 'TableLock.ps1')
+$tableLock = Enter-TcpTableLock -Path $LockFile
 
 $root = Split-Path -Parent $PSScriptRoot
 if (-not $ModulePath) {

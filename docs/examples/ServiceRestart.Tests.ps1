@@ -101,7 +101,10 @@ BeforeAll {
         $arguments = @('-NoProfile', '-NonInteractive', '-File', "`"$ServiceScript`"",
             '-ModulePath', "`"$ModulePath`"", '-Port', $Port, '-StopFile', "`"$log.stop`"")
         if ($ReuseAddress) { $arguments += '-ReuseAddress' }
-        $process = Start-Process -FilePath (Get-Process -Id $PID).Path -ArgumentList $arguments -PassThru `
+        # The PowerShell in $PSHOME (pwsh, pwsh.exe; powershell.exe on Windows PowerShell), not this
+        # process's path: under pwsh installed as a .NET tool (`dotnet pwsh`) that is `dotnet`.
+        $exe = if ($PSVersionTable.PSEdition -eq 'Desktop') { 'powershell.exe' } elseif ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
+        $process = Start-Process -FilePath (Join-Path $PSHOME $exe) -ArgumentList $arguments -PassThru `
             -RedirectStandardOutput "$log.out" -RedirectStandardError "$log.err"
         $Services.Add($process)
         # Where its stderr goes, for the checks below, and the file that asks it to stop.

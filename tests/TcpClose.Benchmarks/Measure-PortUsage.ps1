@@ -16,15 +16,18 @@ and prints the ratio to the target (Get-TcpPortUsage <= 2x Get-TcpConnection). A
 removes the TIME_WAIT rows it made (`ss -K state time-wait '( dport = :P )'` per listener port) and
 prints how many are left. Linux, root (ss -K needs CAP_NET_ADMIN).
 
-The table is shared: run it under the exclusive table lock, from the repository root after
-./build.ps1:
-    flock -x /work/team/table.lock pwsh -NoProfile -File tests/TcpClose.Benchmarks/Measure-PortUsage.ps1
+It holds the table lock (-LockFile) while it runs. From the repository root after ./build.ps1:
+    pwsh -NoProfile -File tests/TcpClose.Benchmarks/Measure-PortUsage.ps1
 
 TIME_WAIT rows last 60 s on Linux; the fill and every timed run must end inside that, so keep
 -Runs moderate (the script refuses to start timing when the fill took longer than 25 s).
 #>
 [CmdletBinding()]
 param(
+    # The table lock (an exclusive flock on this file) held while it runs; the default is the one
+    # every TcpClose benchmark uses: tcpclose-table.lock in the OS temp folder.
+    [string] $LockFile = (Join-Path ([System.IO.Path]::GetTempPath()) 'tcpclose-table.lock'),
+
     [ValidateRange(1000, 120000)]
     [int] $Rows = 100000,
 
@@ -36,6 +39,10 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+
+# Held until this script's process ends (it runs with pwsh -File).
+. (Join-Path $PSScriptRoot 'TableLock.ps1')
+$tableLock = Enter-TcpTableLock -Path $LockFile
 
 if (-not $IsLinux) { throw 'This benchmark fills the Linux TCP table and clears it with ss -K; run it on Linux.' }
 if ((id -u) -ne '0') { throw 'Run as root: the rows it makes are cleared with ss -K (CAP_NET_ADMIN).' }

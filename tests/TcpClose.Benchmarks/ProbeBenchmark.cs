@@ -1,6 +1,6 @@
 // Test-TcpPort's claim, measured: N probes of one port leave no TIME_WAIT, where N connections
-// closed gracefully by the client leave N. Loopback only. Run it under the exclusive table lock:
-//   flock -x /work/team/table.lock dotnet run -c Release --project tests/TcpClose.Benchmarks -- --probe 1000
+// closed gracefully by the client leave N. Loopback only. It holds the table lock while it runs:
+//   dotnet run -c Release --project tests/TcpClose.Benchmarks -- --probe 1000
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;

@@ -19,12 +19,15 @@ static class Program
                          before the benchmark exits, and it says how many.
           --runs R       best of R timed runs per reader (default 5)
           --hold         fill, print "ready: ...", wait for a line (or EOF) on stdin, clear, exit:
-                         TimeWait.Bench.ps1 measures pwsh on the table while this holds it
+                         TimeWait.Bench.ps1 measures pwsh on the table while this holds it (that
+                         script holds the table lock itself, so --hold does not take it)
           --probe N      instead: N Test-TcpPort probes of one port against N connect + graceful
-                         closes, and the TIME_WAIT rows each leaves (run under the exclusive table lock)
+                         closes, and the TIME_WAIT rows each leaves
           --remove N     instead: remove N (<= 20000) TIME_WAIT rows of one port with TcpClose and with
-                         ss -K, refilled before each, R runs each. Needs root. Run it under
-                         flock -x /work/team/table.lock (it destroys rows in bulk).
+                         ss -K, refilled before each, R runs each. Needs root.
+          --lock-file F  the table lock: every mode but --hold holds an exclusive flock on F while it
+                         runs (waiting up to 15 min for it), so two benchmarks never fill or clear the
+                         table at once. Default: tcpclose-table.lock in the OS temp folder.
           --help         this text
 
         Measured, in one process: TcpClose netlink (full TIME_WAIT read), TcpClose /proc/net/tcp,
@@ -37,8 +40,9 @@ static class Program
 
     static int Main(string[] args)
     {
-        int n = 40000, runs = 5, remove = 0;
+        int n = 40000, runs = 5, remove = 0, probes = 0;
         bool hold = false;
+        string lockFile = TableLock.DefaultPath;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -52,8 +56,12 @@ static class Program
                 case "--hold":
                     hold = true;
                     break;
-                case "--probe" when i + 1 < args.Length && int.TryParse(args[i + 1], out int probes) && probes > 0 && probes <= 20000:
-                    return OperatingSystem.IsLinux() ? ProbeBenchmark.Run(probes) : 2;
+                case "--probe" when i + 1 < args.Length && int.TryParse(args[i + 1], out probes) && probes > 0 && probes <= 20000:
+                    i++;
+                    break;
+                case "--lock-file" when i + 1 < args.Length && args[i + 1].Length > 0:
+                    lockFile = args[++i];
+                    break;
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out runs) && runs > 0:
                     i++;
                     break;
@@ -70,6 +78,14 @@ static class Program
             Console.Error.WriteLine("This benchmark compares Linux readers (netlink, /proc, ss); run it on Linux.");
             return 2;
         }
+        using FileStream? tableLock = hold ? null : TableLock.Acquire(lockFile, TimeSpan.FromMinutes(15));
+        if (!hold && tableLock == null)
+        {
+            Console.Error.WriteLine($"The table lock {lockFile} was not free within 15 minutes; nothing was measured.");
+            return 3;
+        }
+        if (probes > 0)
+            return ProbeBenchmark.Run(probes);
         if (remove > 0)
             return RemovalBenchmark.Run(remove, runs); // its own mode: see RemovalBenchmark.cs
         int maxTw = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/tcp_max_tw_buckets").Trim());

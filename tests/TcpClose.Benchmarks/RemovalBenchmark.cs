@@ -1,5 +1,5 @@
 // --remove N: TcpRowRemoval against `ss -K` on N TIME_WAIT rows of one local port, refilled before
-// every run. Loopback only. Run it under the exclusive table lock (BRIEF.md): it destroys rows in bulk.
+// every run. Loopback only. It holds the table lock while it runs (Program.cs: --lock-file): it destroys rows in bulk.
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;

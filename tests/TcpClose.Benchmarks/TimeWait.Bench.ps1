@@ -28,7 +28,9 @@ Table sizes: numbers of rows, or 'cap' for tcp_max_tw_buckets minus the rows alr
 Timed runs per figure (best, median and worst are printed).
 
 .PARAMETER LockFile
-The shared TCP table lock; each size holds it exclusively while it fills, measures and clears.
+The table lock: each size holds an exclusive flock on this file while it fills, measures and clears,
+so no other TcpClose benchmark fills or clears the table meanwhile. Default: tcpclose-table.lock in
+the OS temp folder.
 
 .PARAMETER NoBuild
 Use the module staged in out/ and the benchmark already built, as they are.
@@ -47,7 +49,7 @@ param(
     [string[]]$Rows = @('10000', '40000', 'cap'),
     [ValidateRange(3, 15)]
     [int]$Runs = 5,
-    [string]$LockFile = '/work/team/table.lock',
+    [string]$LockFile = (Join-Path ([System.IO.Path]::GetTempPath()) 'tcpclose-table.lock'),
     [switch]$NoBuild,
     [switch]$NoRemoting,
     # Internal: measure one size (the parent runs this under the lock).
@@ -230,11 +232,10 @@ $Rows = @($Rows | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 $results = foreach ($size in $Rows) {
     $childArgs = @('-NoProfile', '-File', $PSCommandPath, '-Phase', $size, '-Runs', $Runs)
     if ($NoRemoting) { $childArgs += '-NoRemoting' }
-    $run = if (Test-Path -LiteralPath $LockFile) { { flock -x -w 900 $LockFile pwsh @childArgs } }
-    else {
-        Write-Warning "No lock file ${LockFile}: measuring without the table lock."
-        { pwsh @childArgs }
-    }
+    # flock creates the file when it is missing; the child runs the benchmark with --hold, which
+    # leaves the lock to this holder.
+    $pwshExe = Join-Path $PSHOME 'pwsh'
+    $run = { flock -x -w 900 $LockFile $pwshExe @childArgs }
     & $run | ForEach-Object {
         if ($_ -like 'RESULT:*') { $_.Substring(7) | ConvertFrom-Json } else { Write-Host $_ }
     }

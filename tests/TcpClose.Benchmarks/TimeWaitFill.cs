@@ -8,7 +8,7 @@ using System.Net.Sockets;
 /// N TIME_WAIT rows made by this process: clients on 127.0.0.2, 127.0.0.3, ... connect to listeners
 /// on 127.0.0.1 and close first. The listeners stay open until <see cref="Dispose"/>, so no other
 /// process can take their ports, and <see cref="Clear"/> destroys the rows of exactly these
-/// (source address, listener port) pairs with <c>ss -K</c>: other engineers' rows are never touched.
+/// (source address, listener port) pairs with <c>ss -K</c>: other processes' rows are never touched.
 /// </summary>
 sealed class TimeWaitFill : IDisposable
 {
