@@ -51,6 +51,7 @@ $script:resultsDir = Join-Path $outRoot 'test-results'
 # the exit codes of parts that exited non-zero, checked against their result files by Summary.
 $script:brokenParts = New-Object System.Collections.Generic.List[string]
 $script:exitCodes = @{}
+$script:untrackedBefore = @()
 
 # The PowerShell a child is started with: the one running this build, from $PSHOME (never the
 # process path: under pwsh installed as a .NET tool that is `dotnet`).
@@ -70,28 +71,34 @@ function Get-ReleaseNotes([string]$Version) {
     $match.Groups[1].Value.Trim()
 }
 
-# Runs a script in a child PowerShell with a private HOME (and the XDG/AppData folders beside it),
-# so nothing of the user's is read or written: PSResourceGet's repository list, module caches.
-function Invoke-IsolatedPowerShell([string]$Script, [string[]]$Arguments, [string]$PSModulePath) {
-    $home_ = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-home-' + [guid]::NewGuid().ToString('N'))
-    New-Item -ItemType Directory -Path $home_ | Out-Null
-    $names = 'HOME', 'USERPROFILE', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'LOCALAPPDATA', 'APPDATA', 'PSModulePath'
+# Runs a script in a child PowerShell with a private HOME, so nothing of the user's is read or
+# written: PSResourceGet's repository list, NuGet's settings, module caches. The XDG variables are
+# unset (everything is then the default under HOME); on Windows the AppData folders move too.
+function Invoke-IsolatedPowerShell([string]$Script, [string]$PSModulePath) {
+    $privateHome = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-home-' + [guid]::NewGuid().ToString('N'))
+    # The folders exist: .NET's GetFolderPath answers '' for a missing one, and NuGet (inside
+    # Publish-PSResource) then writes NuGet/NuGet.Config relative to the working directory.
+    foreach ($folder in '.config', '.local/share', '.cache') {
+        New-Item -ItemType Directory -Path (Join-Path $privateHome $folder) -Force | Out-Null
+    }
+    $values = @{
+        HOME = $privateHome; USERPROFILE = $privateHome; PSModulePath = $PSModulePath
+        XDG_DATA_HOME = $null; XDG_CONFIG_HOME = $null; XDG_CACHE_HOME = $null
+    }
+    if ($onWindows) {
+        $values['LOCALAPPDATA'] = Join-Path $privateHome 'AppData\Local'
+        $values['APPDATA'] = Join-Path $privateHome 'AppData\Roaming'
+    }
     $saved = @{}
-    foreach ($name in $names) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
+    foreach ($name in $values.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
     try {
-        foreach ($name in $names) {
-            $value = switch ($name) {
-                'HOME' { $home_ } 'USERPROFILE' { $home_ } 'PSModulePath' { $PSModulePath }
-                default { Join-Path $home_ $name.ToLowerInvariant() }
-            }
-            [Environment]::SetEnvironmentVariable($name, $value)
-        }
-        & (Get-ChildPowerShell) -NoProfile -NonInteractive -Command $Script @Arguments
+        foreach ($name in $values.Keys) { [Environment]::SetEnvironmentVariable($name, $values[$name]) }
+        & (Get-ChildPowerShell) -NoProfile -NonInteractive -Command $Script
         if ($LASTEXITCODE -ne 0) { throw "The child PowerShell exited $LASTEXITCODE." }
     }
     finally {
-        foreach ($name in $names) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-        Remove-Item -LiteralPath $home_ -Recurse -Force -ErrorAction SilentlyContinue
+        foreach ($name in $values.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+        Remove-Item -LiteralPath $privateHome -Recurse -Force -ErrorAction SilentlyContinue
     }
 }
 
@@ -399,10 +406,18 @@ task TestWindows {
     Write-Build Cyan ('Windows lane (Wine): {0:0} s' -f $clock.Elapsed.TotalSeconds)
 }
 
+# Files in the work tree that git neither tracks nor ignores: a test or the build that writes one
+# (a path resolved against the working directory by mistake) is caught by Summary.
+function Get-UntrackedFile {
+    if (-not (Test-Path -LiteralPath (Join-Path $BuildRoot '.git')) -or -not (Get-Command git -ErrorAction Ignore)) { return @() }
+    @(git -C $BuildRoot ls-files --others --exclude-standard)
+}
+
 # Synopsis: Empty out/test-results/ before the test parts write into it.
 task ResetResults {
     remove $resultsDir
     New-Item -ItemType Directory -Path $resultsDir -Force | Out-Null
+    $script:untrackedBefore = Get-UntrackedFile
 }
 
 # Synopsis: Sum every result file in out/test-results/; fail on a failed test, a broken part or no test.
@@ -472,6 +487,10 @@ task Summary {
         if ($leftInTemp.Count -gt 0) {
             $brokenParts.Add("the run left in the temp folder (a test or the build does not clean up): $($leftInTemp -join ', ')")
         }
+    }
+    $strays = @(Get-UntrackedFile | Where-Object { $_ -notin $untrackedBefore })
+    if ($strays) {
+        $brokenParts.Add("the run left new files in the repository (a path resolved against the working directory?): $($strays -join ', ')")
     }
     foreach ($broken in $brokenParts) {
         Write-Build Red "FAILED: $broken"

@@ -43,7 +43,9 @@ Describe 'The TcpClose package' {
         $work = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-package-test-' + [guid]::NewGuid().ToString('N'))
         $repository = Join-Path $work 'repository'
         $privateHome = Join-Path $work 'home'
-        New-Item -ItemType Directory -Path $repository, $privateHome | Out-Null
+        # With its standard folders: .NET's GetFolderPath answers '' for a missing one, and NuGet
+        # (inside PSResourceGet) then writes NuGet/NuGet.Config relative to the working directory.
+        New-Item -ItemType Directory -Path $repository, (Join-Path $privateHome '.config'), (Join-Path $privateHome '.local/share'), (Join-Path $privateHome '.cache') | Out-Null
     }
     AfterAll {
         Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
