@@ -240,12 +240,9 @@ task Package {
 # Synopsis: The xunit suites (dotnet test), with line coverage of TcpClose.dll and TcpClose.Core.dll.
 task TestXunit {
     $solution = Join-Path $BuildRoot 'TcpClose.sln'
-    $coverageDir = Join-Path $outRoot 'coverage-raw'
-    remove $coverageDir
     $settings = Join-Path $testsRoot 'coverage.runsettings'
     dotnet test $solution --configuration $Configuration --nologo --disable-build-servers --logger trx `
-        --results-directory $resultsDir --collect 'XPlat Code Coverage' --settings $settings -- `
-        "RunConfiguration.ResultsDirectory=$coverageDir"
+        --results-directory $resultsDir --collect 'XPlat Code Coverage' --settings $settings
     $exit = $LASTEXITCODE
     if ($exit -ne 0 -and -not (Get-ChildItem -LiteralPath $resultsDir -Filter '*.trx' -File)) {
         $brokenParts.Add("dotnet test exited $exit and wrote no .trx")
@@ -255,7 +252,7 @@ task TestXunit {
     }
     # coverlet writes one Cobertura file per test project (under a GUID folder, beside the trx);
     # the lines each project covers are merged per assembly into out/test-results/coverage.cobertura.xml.
-    $reports = @(Get-ChildItem -LiteralPath $resultsDir, $coverageDir -Recurse -Filter 'coverage.cobertura.xml' -File -ErrorAction SilentlyContinue)
+    $reports = @(Get-ChildItem -LiteralPath $resultsDir -Recurse -Filter 'coverage.cobertura.xml' -File | Where-Object { $_.DirectoryName -ne $resultsDir })
     if (-not $reports) {
         $brokenParts.Add('coverage: coverlet wrote no coverage.cobertura.xml')
         return
@@ -264,7 +261,6 @@ task TestXunit {
     foreach ($report in $reports) {
         Remove-Item -LiteralPath $report.Directory.FullName -Recurse -Force
     }
-    remove $coverageDir
 }
 
 # Runs tools/PesterTest.ps1 in a fresh PowerShell against the staged module, writing the NUnit XML
@@ -283,7 +279,9 @@ function Invoke-PesterLane {
     $exe = $Command[0]
     $arguments = @($Command | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass',
         '-File', ($PathPrefix + $runner), '-PesterPath', ($PathPrefix + $PesterModule),
-        '-ResultPath', ($PathPrefix + $resultPath), '-TestPath') + @($TestPath | ForEach-Object { $PathPrefix + $_ })
+        '-ResultPath', ($PathPrefix + $resultPath),
+        # One argument: -File binds each further word to a parameter of its own.
+        '-TestPath', (@($TestPath | ForEach-Object { $PathPrefix + $_ }) -join '|'))
     Write-Build Cyan "Pester ($Lane): $exe, Pester from $PesterModule"
     $previous = $env:TCPCLOSE_MODULE_PATH
     $env:TCPCLOSE_MODULE_PATH = $PathPrefix + $stagedManifest
@@ -465,7 +463,7 @@ task Summary {
     if (Test-Path -LiteralPath $coverage) {
         $xml = [xml](Get-Content -LiteralPath $coverage -Raw)
         foreach ($package in $xml.coverage.packages.package) {
-            Write-Build White ('line coverage {0,-28} {1,6:P1}  (xunit: Core.Tests and Hosted.Tests)' -f $package.name, [double]$package.'line-rate')
+            Write-Build White ('line coverage {0,-28} {1,6:P1}  (xunit: Core.Tests, Module.Tests, Hosted.Tests)' -f $package.name, [double]$package.'line-rate')
         }
     }
 

@@ -191,7 +191,7 @@ Describe 'Remove-TcpConnection' {
         }
     }
 
-    It 'removes a listener: its owner can accept no more, and the port is free' -Skip:(-not $asRoot) {
+    It 'removes a listener on a kernel-picked port: its owner can accept no more, and the port is released' -Skip:(-not $asRoot) {
         $listener = Start-TcpListener
         # At 127.0.0.1 only: another process's listener can share the port number at ::1.
         $row = Get-TcpConnection -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort -State Listen
@@ -202,8 +202,55 @@ Describe 'Remove-TcpConnection' {
 
         $result.Outcome | Should -Be 'Removed'
         $result.State | Should -Be 'Listen'
+        $result.PortReleased | Should -BeTrue
+        $result.Note | Should -BeNullOrEmpty
         { Wait-TcpConnection -Listener $listener -Timeout 1 -ErrorAction Stop } | Should -Throw
-        Get-TcpConnection -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort -State Listen | Should -BeNullOrEmpty
+        Get-SsRow -State listening -Port $listener.LocalPort | Should -BeNullOrEmpty
+        $again = Start-TcpListener -Port $listener.LocalPort
+        $again.State | Should -Be 'Listening'
+    }
+
+    It 'removes a listener on an explicit port of another process: the port stays bound until that process closes it, and every answer says so' -Skip:(-not $asRoot) {
+        $work = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-bound-' + [guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory -Path $work | Out-Null
+        $probe = Start-TcpListener
+        $port = $probe.LocalPort
+        $probe | Stop-TcpListener
+        # The other process: a listener bound to that port by number, until its stop file appears (60 s at most).
+        $script = "Import-Module '$(Join-Path (Get-Module TcpClose).ModuleBase 'TcpClose.psd1')'; `$l = Start-TcpListener -Port $port; " +
+            "Set-Content -LiteralPath '$work/ready' -Value `$PID; `$end = [DateTime]::UtcNow.AddSeconds(60); " +
+            "while (-not (Test-Path -LiteralPath '$work/stop') -and [DateTime]::UtcNow -lt `$end) { Start-Sleep -Milliseconds 50 }; `$l | Stop-TcpListener"
+        $child = Start-Process -FilePath (Get-TcpTestPowerShell) -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $script -PassThru `
+            -RedirectStandardOutput "$work/out" -RedirectStandardError "$work/err"
+        try {
+            (Wait-Until { Test-Path -LiteralPath "$work/ready" } -TimeoutSeconds 30) | Should -BeTrue -Because (Get-Content -Raw "$work/err" -ErrorAction Ignore)
+
+            $result = Get-TcpConnection -LocalAddress 127.0.0.1 -LocalPort $port -State Listen | Remove-TcpConnection -Confirm:$false -WarningVariable warned 3>$null
+
+            $result.Outcome | Should -Be 'Removed'
+            $result.PortReleased | Should -BeFalse
+            $result.Note | Should -Match "^Port $port stays bound: process $($child.Id) \(pwsh\) still holds the socket"
+            "$warned" | Should -Be $result.Note
+            Get-SsRow -State listening -Port $port | Should -BeNullOrEmpty
+            $bound = Get-TcpConnection -LocalAddress 127.0.0.1 -LocalPort $port -State Bound
+            $bound.OwningProcess | Should -Be $child.Id
+            $err = { Start-TcpListener -Port $port -ErrorAction Stop } | Should -Throw -ErrorId 'AddressInUse,TcpClose.Commands.StartTcpListenerCommand' -PassThru
+            $err.Exception.Message | Should -Match "bound to it and not listening holds it: 127\.0\.0\.1:$port owned by process $($child.Id) \(pwsh\)"
+            $test = Test-TcpBind -Port $port
+            $test.CanBind | Should -BeFalse
+            $test.BlockedBy.State | Should -Contain 'Bound'
+            $test.Advice | Should -Match "process $($child.Id)"
+
+            # The owner closes the socket (Stop-TcpListener) and exits: now the port is free.
+            Set-Content -LiteralPath "$work/stop" -Value 'stop'
+            $child.WaitForExit(30000) | Should -BeTrue
+            $restarted = Start-TcpListener -Port $port
+            $restarted.LocalPort | Should -Be $port
+        }
+        finally {
+            if (-not $child.HasExited) { $child.Kill(); $child.WaitForExit(10000) | Out-Null }
+            Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+        }
     }
 
     It 'on Windows says Removed only when the row left the table (Wine''s SetTcpEntry answers success and does nothing)' -Skip:(-not $onWindows) {

@@ -56,6 +56,25 @@ function Find-TcpPowerShellForUser {
     $null
 }
 
+function Get-SsRow {
+    <#
+    .SYNOPSIS
+    Linux: ss's own view of the rows in one state (ss's state names: listening, established,
+    time-wait, ...) at LocalAddress:Port, optionally to one remote port: one line per row, no
+    header. The independent judge where a test asks whether a row is gone: the module's own table
+    reader is not asked about itself.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $State,
+        [Parameter(Mandatory)] [int] $Port,
+        [string] $LocalAddress = '127.0.0.1',
+        [int] $RemotePort
+    )
+    $src = if ($LocalAddress.Contains(':')) { "[$LocalAddress]" } else { $LocalAddress }
+    $filter = "( src $src and sport = :$Port$(if ($RemotePort) { " and dport = :$RemotePort" }) )"
+    @(ss -H -tan state $State $filter | Where-Object { $_ })
+}
+
 function Set-TcpWineSkip {
     <#
     .SYNOPSIS

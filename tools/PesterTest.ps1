@@ -11,7 +11,8 @@ build sees a non-zero exit code when anything fails.
 #>
 [CmdletBinding()]
 param(
-    # *.Tests.ps1 files, or folders whose *.Tests.ps1 files run.
+    # *.Tests.ps1 files, or folders whose *.Tests.ps1 files run; several joined by '|' (with -File
+    # every word after -TestPath would be an argument of its own).
     [Parameter(Mandatory = $true)]
     [string[]]$TestPath,
 
@@ -37,7 +38,7 @@ if (& (Join-Path (Join-Path (Split-Path -Parent $PSScriptRoot) 'tests') 'UnderWi
 }
 
 $configuration = [PesterConfiguration]::Default
-$configuration.Run.Path = @(foreach ($path in $TestPath) {
+$configuration.Run.Path = @(foreach ($path in @($TestPath | ForEach-Object { $_ -split '\|' } | Where-Object { $_ })) {
         if (Test-Path -LiteralPath $path -PathType Container) {
             Get-ChildItem -LiteralPath $path -Filter '*.Tests.ps1' -File | ForEach-Object { $_.FullName }
         }

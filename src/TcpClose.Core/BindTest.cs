@@ -144,10 +144,16 @@ namespace TcpClose
             TcpTableEntry listen = holders.Rows.FirstOrDefault(r => r.State == TcpState.Listen);
             if (listen != null)
             {
-                string who = listen.OwningProcess.HasValue
-                    ? $"process {listen.OwningProcess}{(string.IsNullOrEmpty(listen.ProcessName) ? "" : $" ({listen.ProcessName})")}"
-                    : "another process (its owner is not visible to this user)";
-                return $"A live listener holds it: {Endpoints.Show(listen.LocalAddress, listen.LocalPort)} owned by {who}. Stop that listener first; SO_REUSEADDR does not let two listeners share a port (only -ReusePort does, on Linux and macOS, and only if both set it).";
+                return $"A live listener holds it: {Endpoints.Show(listen.LocalAddress, listen.LocalPort)} owned by {TcpTableEntry.Owner(listen)}. Stop that listener first; SO_REUSEADDR does not let two listeners share a port (only -ReusePort does, on Linux and macOS, and only if both set it).";
+            }
+
+            // A socket bound and not listening: one that never listened, or a listener removed with
+            // Remove-TcpConnection whose owner has not closed it (Linux keeps an explicit bind).
+            TcpTableEntry bound = holders.Rows.FirstOrDefault(r => r.State == TcpState.Bound);
+            if (bound != null)
+            {
+                return $"A socket bound to it and not listening holds it: {Endpoints.Show(bound.LocalAddress, bound.LocalPort)} owned by {TcpTableEntry.Owner(bound)}. " +
+                    "Linux keeps an explicitly bound port until its owner closes the socket, also after its listener was removed with Remove-TcpConnection: stop that process, or have it close the socket.";
             }
 
             int live = holders.Rows.Count(r => r.State != TcpState.TimeWait);
@@ -194,12 +200,15 @@ namespace TcpClose
             public TimeSpan? LongestTimeWait;
             public bool LongestEstimated;
 
+            private static readonly TcpState[] AllStates = (TcpState[])Enum.GetValues(typeof(TcpState));
+
             public static Holders Read(IPAddress address, int port)
             {
                 var holders = new Holders();
                 try
                 {
-                    var rows = TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port } })
+                    // Every state, Bound included (listed only when asked for: Linux 6.9+ netlink).
+                    var rows = TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port }, States = AllStates })
                         .Where(r => Overlaps(address, r.LocalAddress))
                         .ToList();
                     holders.Rows = rows;

@@ -197,10 +197,11 @@ namespace TcpClose
         }
 
         /// <summary>
-        /// End the connection in the given style and report what happened. lingerSeconds is used by
-        /// Linger (0..65535); timeout by HalfClose. ConnectionClosed when already closed (nothing done).
+        /// InvalidLinger or InvalidTimeout for arguments no close could use, whatever the connection:
+        /// Close checks them, and Close-TcpConnection checks them before ShouldProcess, so -WhatIf
+        /// never shows a close the cmdlet would refuse.
         /// </summary>
-        public CloseResult Close(CloseStyle style, int lingerSeconds, TimeSpan timeout, CancellationToken cancellationToken = default)
+        public static void CheckCloseArguments(CloseStyle style, int lingerSeconds, TimeSpan timeout)
         {
             if (style == CloseStyle.Linger && (lingerSeconds < 0 || lingerSeconds > 65535))
             {
@@ -213,6 +214,15 @@ namespace TcpClose
             {
                 Endpoints.CheckTimeout(timeout, "half-close timeout");
             }
+        }
+
+        /// <summary>
+        /// End the connection in the given style and report what happened. lingerSeconds is used by
+        /// Linger (0..65535); timeout by HalfClose. ConnectionClosed when already closed (nothing done).
+        /// </summary>
+        public CloseResult Close(CloseStyle style, int lingerSeconds, TimeSpan timeout, CancellationToken cancellationToken = default)
+        {
+            CheckCloseArguments(style, lingerSeconds, timeout);
 
             Socket socket;
             lock (this)

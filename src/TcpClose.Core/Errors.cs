@@ -17,6 +17,7 @@ namespace TcpClose
         public const string InvalidTimeout = "InvalidTimeout";
         public const string InvalidLinger = "InvalidLinger";
         public const string InvalidBacklog = "InvalidBacklog";
+        public const string InvalidName = "InvalidName";
         public const string InvalidCount = "InvalidCount";
         public const string InvalidProcessId = "InvalidProcessId";
         public const string ConflictingOptions = "ConflictingOptions";

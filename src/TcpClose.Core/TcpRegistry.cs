@@ -74,7 +74,7 @@ namespace TcpClose
     {
         /// <summary>
         /// Bind and listen with exactly the options asked for. Errors: InvalidPort, InvalidAddress,
-        /// InvalidBacklog, ConflictingOptions, PlatformNotSupported, AddressInUse (message names what
+        /// InvalidBacklog, InvalidName (blank), ConflictingOptions, PlatformNotSupported, AddressInUse (message names what
         /// holds the port), AddressNotAvailable, PermissionDenied. Nothing is left open on failure.
         /// </summary>
         public static Listener StartListener(ListenerOptions options)
@@ -91,6 +91,14 @@ namespace TcpClose
                 throw new TcpCloseException(ErrorIds.InvalidBacklog, TcpErrorCategory.InvalidArgument,
                     $"{options.Backlog} is not a valid backlog: it must be between 1 and 65535 (the OS caps it at net.core.somaxconn on Linux).",
                     options.Backlog);
+            }
+            // A blank name could be neither completed by Tab nor matched by a wildcard: refused, so
+            // every named listener can be found again. No name at all (null) is fine.
+            if (options.Name != null && options.Name.Trim().Length == 0)
+            {
+                throw new TcpCloseException(ErrorIds.InvalidName, TcpErrorCategory.InvalidArgument,
+                    $"'{options.Name}' is not a valid listener name: a name needs at least one character that is not white space. Leave -Name out for a listener without a name.",
+                    options.Name);
             }
 
             var request = new SocketRequest

@@ -107,24 +107,69 @@ namespace TcpClose.Tests
             Assert.Null(Row(serverEnd, clientEnd));
         }
 
-        /// <summary>A listener removed: accept() on it fails with EINVAL, and the port is free.</summary>
+        /// <summary>
+        /// A listener on a port the kernel picked (port 0) removed: accept() on it fails with EINVAL,
+        /// the kernel gives the port back at once, and a listener without SO_REUSEADDR binds it.
+        /// </summary>
         [LinuxNetAdminFact]
-        public void AListenerRemovedFailsAcceptAndFreesThePort()
+        public void AListenerOnAKernelPickedPortRemovedFailsAcceptAndReleasesThePort()
         {
             using var net = new LoopbackSockets();
             Socket l = net.Listen(IPAddress.Loopback);
             int port = ((IPEndPoint)l.LocalEndPoint).Port;
-            TcpTableEntry row = TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port }, States = new[] { TcpState.Listen } }).Single();
+            TcpTableEntry row = TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port }, States = new[] { TcpState.Listen } }).Single();
 
             using var removal = TcpRowRemoval.Open();
             RemovalResult result = removal.Remove(TcpRowKey.From(row), out TcpCloseException error);
 
             Assert.Null(error);
             Assert.True(result.Removed);
+            Assert.True(result.PortReleased);
+            Assert.Null(result.Note);
             l.Blocking = false; // a listener would answer WouldBlock; a destroyed one answers EINVAL at once
             var ex = Assert.Throws<SocketException>(() => l.Accept());
             Assert.Equal(SocketError.InvalidArgument, ex.SocketErrorCode);
-            Assert.Empty(TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port }, States = new[] { TcpState.Listen } }));
+            Assert.Empty(TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port }, States = new[] { TcpState.Listen } }));
+            using Listener rebound = Loopback.Listen(port: port);
+            Assert.Equal(port, rebound.LocalPort);
+        }
+
+        /// <summary>
+        /// A listener bound to an explicit port removed: it stops listening, but the socket keeps the
+        /// port until its owner closes it. The result says so and names the owner; a bind fails with
+        /// AddressInUse naming that bound socket, and succeeds once the owner closes it.
+        /// </summary>
+        [LinuxNetAdminFact]
+        public void AListenerOnAnExplicitPortRemovedLeavesThePortBoundUntilItsOwnerClosesIt()
+        {
+            int port;
+            using (Listener probe = Loopback.Listen())
+                port = probe.LocalPort;
+            Listener explicitListener = Loopback.Listen(port: port);
+            try
+            {
+                TcpTableEntry row = TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port }, States = new[] { TcpState.Listen } }).Single();
+
+                using var removal = TcpRowRemoval.Open();
+                RemovalResult result = removal.Remove(TcpRowKey.From(row), out TcpCloseException error);
+
+                Assert.Null(error);
+                Assert.True(result.Removed);
+                Assert.False(result.PortReleased);
+                Assert.Contains($"process {Environment.ProcessId}", result.Note);
+                TcpTableEntry bound = Assert.Single(TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port }, States = new[] { TcpState.Bound } }));
+                Assert.Equal(Environment.ProcessId, bound.OwningProcess);
+                var inUse = Assert.Throws<TcpCloseException>(() => Loopback.Listen(port: port));
+                Assert.Equal(ErrorIds.AddressInUse, inUse.ErrorId);
+                Assert.Contains("bound to it and not listening", inUse.Message);
+                Assert.Contains($"process {Environment.ProcessId}", inUse.Message);
+            }
+            finally
+            {
+                explicitListener.Dispose();
+            }
+            using Listener rebound = Loopback.Listen(port: port);
+            Assert.Equal(port, rebound.LocalPort);
         }
 
         /// <summary>Listeners sharing a port through SO_REUSEPORT: each is reached, though the kernel's lookup picks one of the group.</summary>

@@ -94,22 +94,27 @@ public sealed class CmdletTests
         Assert.Equal("Abort", output[3].Properties["Style"].Value.ToString());
     }
 
-    [Fact]
-    public void BadLingerIsRefusedWithInvalidLingerInvalidArgument()
+    [Theory]
+    [InlineData("-Linger 70000", "InvalidLinger", "70000")]
+    [InlineData("-Linger -1 -WhatIf", "InvalidLinger", "-1")]
+    [InlineData("-HalfClose -Timeout 0 -WhatIf", "InvalidTimeout", "0 s")]
+    public void BadCloseArgumentsStopTheCommandBeforeShouldProcessAndCloseNothing(string arguments, string id, string named)
     {
-        var (output, errors) = _module.Run(@"
+        var (output, errors) = _module.Run($@"
             $l = Start-TcpListener -Port 0
-            try {
+            try {{
                 $c = New-TcpConnection -RemoteAddress 127.0.0.1 -RemotePort $l.LocalPort -Timeout 5
-                $c | Close-TcpConnection -Linger 70000
+                try {{ $c | Close-TcpConnection {arguments}; 'no terminating error' }} catch {{ $_ }}
                 $c.State.ToString()
                 $c | Close-TcpConnection -Abort | Out-Null
-            } finally { $l | Stop-TcpListener }");
-        Assert.Equal("Open", Assert.Single(output).BaseObject);
-        ErrorRecord error = Assert.Single(errors);
-        Assert.Equal("InvalidLinger,TcpClose.Commands.CloseTcpConnectionCommand", error.FullyQualifiedErrorId);
+            }} finally {{ $l | Stop-TcpListener }}");
+        Assert.Empty(errors);
+        Assert.Equal(2, output.Count);
+        var error = Assert.IsType<ErrorRecord>(output[0].BaseObject);
+        Assert.Equal($"{id},TcpClose.Commands.CloseTcpConnectionCommand", error.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
-        Assert.Contains("70000", error.Exception.Message);
+        Assert.Contains(named, error.Exception.Message);
+        Assert.Equal("Open", output[1].BaseObject);
     }
 
     [Fact]

@@ -15,6 +15,14 @@ namespace TcpClose
         /// makes the kernel also walk the bind hash; asked only when Bound is in the filter.</summary>
         internal const uint AllDumpStates = 0x1FFE;
 
+        /// <summary>
+        /// Whether this kernel lists bound, idle sockets (TCP_BOUND_INACTIVE, Linux 6.9+): older ones
+        /// answer a dump with bit 13 without them, so "no Bound row" means nothing there.
+        /// </summary>
+        internal static bool ListsBoundSockets { get; } =
+            System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux)
+            && System.Environment.OSVersion.Version >= new System.Version(6, 9);
+
         internal static TcpState ToTcpState(int linux)
         {
             switch (linux)

@@ -121,6 +121,15 @@ namespace TcpClose
         public RemovalOutcome Outcome { get; }
         /// <summary>The error id (one of <see cref="ErrorIds"/>) when <see cref="Outcome"/> is Failed, else null.</summary>
         public string ErrorId { get; }
+        /// <summary>
+        /// For a removed listener: true when no socket holds its address and port any more, false when
+        /// the port stays bound (Linux keeps an explicitly bound port until the owner closes the socket;
+        /// <see cref="Note"/> names the owner). Null for other rows, and where the OS cannot tell
+        /// (bound sockets are listed by Linux 6.9 and later only).
+        /// </summary>
+        public bool? PortReleased { get; internal set; }
+        /// <summary>What the removal leaves that the outcome does not say (a port still bound, and by whom), else null.</summary>
+        public string Note { get; internal set; }
 
         public override string ToString() =>
             $"{Endpoints.Show(LocalAddress, LocalPort)} -> {Endpoints.Show(RemoteAddress, RemotePort)} {Outcome}{(ErrorId == null ? "" : " " + ErrorId)}";

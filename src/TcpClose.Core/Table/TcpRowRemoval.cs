@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Collections.Generic;
 using System.ComponentModel;
 using System.IO;
@@ -149,7 +150,10 @@ namespace TcpClose
                 Slot s = slots[i];
                 if (s.Error == 0)
                 {
-                    onResult(Result(row, s, s.Gone ? RemovalOutcome.AlreadyGone : RemovalOutcome.Removed, null), null);
+                    RemovalResult result = Result(row, s, s.Gone ? RemovalOutcome.AlreadyGone : RemovalOutcome.Removed, null);
+                    if (result.Removed && result.State == TcpState.Listen && _netlink != null)
+                        DescribeRemovedListener(result);
+                    onResult(result, null);
                     continue;
                 }
                 TcpCloseException error = _netlink != null ? LinuxError(row, s.Error) : WindowsError(row, s.Error);
@@ -157,6 +161,38 @@ namespace TcpClose
                 onResult(Result(row, s, RemovalOutcome.Failed, error.ErrorId), fatal ? null : error);
                 if (fatal)
                     throw error;
+            }
+        }
+
+        /// <summary>
+        /// SOCK_DESTROY stops a listener, but the socket stays open in its owner until closed; Linux
+        /// releases the port then only when it was picked by the kernel (port 0). An explicitly bound
+        /// one stays bound: the socket shows as Bound (state CLOSE in the bind walk, Linux 6.9+), and
+        /// a new bind fails with EADDRINUSE until the owner closes it. Measured on Linux 6.18.
+        /// </summary>
+        static void DescribeRemovedListener(RemovalResult result)
+        {
+            if (!LinuxTcpStates.ListsBoundSockets)
+                return;
+            TcpTableEntry bound;
+            try
+            {
+                bound = TcpTable.Read(new TcpTableFilter
+                {
+                    States = new[] { TcpState.Bound },
+                    LocalAddresses = new[] { result.LocalAddress },
+                    LocalPorts = new[] { result.LocalPort },
+                }).FirstOrDefault();
+            }
+            catch (TcpCloseException)
+            {
+                return; // the removal stands; only what it leaves is unknown
+            }
+            result.PortReleased = bound == null;
+            if (bound != null)
+            {
+                result.Note = $"Port {result.LocalPort} stays bound: {TcpTableEntry.Owner(bound)} still holds the socket, no longer listening. " +
+                    "Linux keeps an explicitly bound port until its owner closes the socket or exits (a listener on port 0 gives its port back at once).";
             }
         }
 

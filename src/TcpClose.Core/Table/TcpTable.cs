@@ -109,8 +109,9 @@ namespace TcpClose
                 int? pid = null;
                 if (linux)
                 {
-                    // Inode 0: TIME_WAIT and request sockets, which no process holds.
-                    if (r.Inode > 0 && (r.State == TcpState.Listen || q.ResolveAllOwners))
+                    // Inode 0: TIME_WAIT and request sockets, which no process holds. Listeners and
+                    // bound sockets (listed only when asked for) are what hold a port: always resolved.
+                    if (r.Inode > 0 && (r.State == TcpState.Listen || r.State == TcpState.Bound || q.ResolveAllOwners))
                         pid = owners.PidOfInode(r.Inode);
                 }
                 else if (r.Pid >= 0)

@@ -8,6 +8,11 @@ namespace TcpClose
     /// </summary>
     public sealed class TcpTableEntry
     {
+        /// <summary>Who holds a row, for messages: "process 1234 (nginx)", or that the owner is not visible.</summary>
+        internal static string Owner(TcpTableEntry row) => row.OwningProcess.HasValue
+            ? $"process {row.OwningProcess}{(string.IsNullOrEmpty(row.ProcessName) ? "" : $" ({row.ProcessName})")}"
+            : "another process (its owner is not visible to this user)";
+
         public TcpTableEntry(string localAddress, int localPort, string remoteAddress, int remotePort, TcpState state,
             int? owningProcess, string processName, TimeSpan? timerRemaining, long? inode, TcpTableSource source)
         {

@@ -17,7 +17,7 @@ namespace TcpClose
         public IReadOnlyList<int> OwningProcesses { get; set; }
         /// <summary>
         /// Resolve OwningProcess/ProcessName for every row (costly on Linux: a walk of /proc/*/fd).
-        /// Listen rows are always resolved; this forces all rows. Implied by <see cref="OwningProcesses"/>.
+        /// Listen and Bound rows are always resolved; this forces all rows. Implied by <see cref="OwningProcesses"/>.
         /// </summary>
         public bool ResolveAllOwners { get; set; }
     }

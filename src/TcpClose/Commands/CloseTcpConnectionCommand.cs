@@ -42,12 +42,27 @@ namespace TcpClose.Commands
 
         #region Overrides
 
+        private CloseStyle Style => ParameterSetName == LingerSet ? CloseStyle.Linger
+            : ParameterSetName == AbortSet ? CloseStyle.Abort
+            : ParameterSetName == HalfCloseSet ? CloseStyle.HalfClose
+            : CloseStyle.Graceful;
+
+        /// <summary>A value no close could use stops the command before any ShouldProcess.</summary>
+        protected override void BeginProcessing()
+        {
+            try
+            {
+                TcpClose.Connection.CheckCloseArguments(Style, Linger, ToTimeout(Timeout));
+            }
+            catch (TcpCloseException ex)
+            {
+                ThrowTcpError(ex);
+            }
+        }
+
         protected override void ProcessRecord()
         {
-            CloseStyle style = ParameterSetName == LingerSet ? CloseStyle.Linger
-                : ParameterSetName == AbortSet ? CloseStyle.Abort
-                : ParameterSetName == HalfCloseSet ? CloseStyle.HalfClose
-                : CloseStyle.Graceful;
+            CloseStyle style = Style;
             string action = style == CloseStyle.Linger ? $"Close (Linger {Linger} s: wait for the peer to acknowledge data and FIN)"
                 : style == CloseStyle.Abort ? "Close (Abort: send RST)"
                 : style == CloseStyle.HalfClose ? "Close (HalfClose: send FIN, drain until the peer's FIN)"

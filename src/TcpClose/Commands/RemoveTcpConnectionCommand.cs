@@ -174,6 +174,12 @@ namespace TcpClose.Commands
             {
                 _removal.Remove(_pending, (result, error) =>
                 {
+                    // Said where the user looks, not only in a property: a removed listener whose
+                    // port stays bound until its owner closes the socket.
+                    if (result.Note != null)
+                    {
+                        WriteWarning(result.Note);
+                    }
                     WriteObject(result);
                     if (error != null)
                     {

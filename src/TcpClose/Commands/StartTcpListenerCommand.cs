@@ -40,7 +40,7 @@ namespace TcpClose.Commands
         [Parameter]
         public int Backlog { get; set; } = 128;
 
-        /// <summary>A name to find the listener again with Get-TcpListener or Stop-TcpListener.</summary>
+        /// <summary>A name to find the listener again with Get-TcpListener or Stop-TcpListener; a blank name is refused (InvalidName).</summary>
         [Parameter]
         public string Name { get; set; }
 
