@@ -77,10 +77,62 @@ Describe 'Get-TcpPortUsage' {
         }
     }
 
-    It 'sorts by PercentUsed, highest first' {
-        $all = @(Get-TcpPortUsage)
-        for ($i = 1; $i -lt $all.Count; $i++) {
-            $all[$i].PercentUsed | Should -BeLessOrEqual $all[$i - 1].PercentUsed
+    It 'sorts by PercentUsed, highest first: a destination with 3 connections before one with 1' {
+        # Two destinations of our own (two listeners), so there is an order to check whatever else
+        # the table holds; the client ports come from the OS (counted where they are in its range).
+        $busy = Start-TcpListener
+        $quiet = Start-TcpListener
+        $conns = @()
+        try {
+            foreach ($target in $busy, $busy, $busy, $quiet) {
+                $conns += New-TcpConnection -RemoteAddress 127.0.0.1 -RemotePort $target.LocalPort
+                $conns += Wait-TcpConnection -Listener $target -Timeout 5
+            }
+            $ours = @(Get-TcpPortUsage -RemoteAddress 127.0.0.1 | Where-Object RemotePort -in $busy.LocalPort, $quiet.LocalPort)
+            if ($TcpTestUnderWine) {
+                # Linux picks the client ports; the Windows range counts only those inside it.
+                Set-TcpWineSkip 'the client ports are Linux''s picks, which the Windows dynamic range may not count'
+                return
+            }
+            $ours.RemotePort | Should -Be @($busy.LocalPort, $quiet.LocalPort)
+            $ours.Established | Should -Be @(3, 1)
+            $all = @(Get-TcpPortUsage)
+            $all.Count | Should -BeGreaterOrEqual 2
+            for ($i = 1; $i -lt $all.Count; $i++) {
+                $all[$i].PercentUsed | Should -BeLessOrEqual $all[$i - 1].PercentUsed
+            }
+        }
+        finally {
+            Close-TestConnection $conns
+        }
+    }
+
+    It 'counts an outgoing connection from a port of the dynamic range, on every OS (Wine too)' {
+        # 49152-60999 is in both Linux's default range (32768-60999) and Windows' (49152-65535).
+        $listener = Start-TcpListener
+        $client = $null
+        foreach ($candidate in (Get-Random -Minimum 49152 -Maximum 60999 -Count 20)) {
+            try {
+                $client = New-TcpConnection -RemoteAddress 127.0.0.1 -RemotePort $listener.LocalPort -LocalAddress 127.0.0.1 -LocalPort $candidate -ErrorAction Stop
+                break
+            }
+            catch {
+                $_.FullyQualifiedErrorId | Should -BeLike 'AddressInUse,*'   # that port was taken: try the next
+            }
+        }
+        $client | Should -Not -BeNullOrEmpty
+        $server = Wait-TcpConnection -Listener $listener -Timeout 5
+        try {
+            $row = @(Get-TcpPortUsage -RemoteAddress 127.0.0.1 -RemotePort $listener.LocalPort)
+            $row.Count | Should -Be 1
+            $row[0].LocalAddress | Should -Be '127.0.0.1'
+            $row[0].Established | Should -Be 1
+            $row[0].Total | Should -Be 1
+            $row[0].EphemeralPorts | Should -BeGreaterThan 0
+            $row[0].PercentUsed | Should -Be ([math]::Round(100.0 / $row[0].EphemeralPorts, 3))
+        }
+        finally {
+            Close-TestConnection $client $server
         }
     }
 

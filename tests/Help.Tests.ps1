@@ -83,14 +83,17 @@ BeforeDiscovery {
             $number = [int]$Matches[1]
             $title = $Matches[2].Trim()
             $code = $null
+            $expected = $null
             for ($j = $i + 1; $j -lt $lines.Count -and $lines[$j] -notmatch '^##'; $j++) {
-                if ($lines[$j] -match '^```\s*powershell\s*$') {
+                if ($lines[$j] -match '^```\s*(powershell|Output)\s*$') {
+                    $kind = $Matches[1]
                     $block = New-Object System.Collections.Generic.List[string]
                     for ($k = $j + 1; $k -lt $lines.Count -and $lines[$k] -notmatch '^```'; $k++) {
                         $block.Add($lines[$k])
                     }
-                    $code = $block -join "`n"
-                    break
+                    if ($kind -eq 'powershell' -and $null -eq $code) { $code = $block -join "`n" }
+                    elseif ($kind -eq 'Output' -and $null -ne $code) { $expected = @($block); break }
+                    $j = $k
                 }
             }
             $key = "$name $number"
@@ -100,6 +103,7 @@ BeforeDiscovery {
                 Number     = $number
                 Title      = $title
                 Code       = $code
+                Expected   = $expected
                 SkipReason = $ExampleSkips[$key]
             }
         }
@@ -108,6 +112,32 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    function Compare-TcpExampleOutput {
+        # $null when the printed text has the shape of the Output block, else what differs.
+        param([string[]] $Expected, [string] $Printed)
+        function Get-Shape([string] $line) {
+            (($line -replace '\x1b\[[0-9;]*m', '') -replace '\d+', '#' -replace '\s+', ' ').Trim()
+        }
+        $want = @($Expected | ForEach-Object { Get-Shape $_ } | Where-Object { $_ })
+        $got = @("$Printed" -split '\r?\n' | ForEach-Object { Get-Shape $_ } | Where-Object { $_ })
+        $g = 0
+        for ($w = 0; $w -lt $want.Count; $w++) {
+            if ($want[$w] -eq '...') {
+                # Any lines, up to the next expected one.
+                if ($w + 1 -eq $want.Count) { return $null }
+                while ($g -lt $got.Count -and $got[$g] -ne $want[$w + 1]) { $g++ }
+                continue
+            }
+            if ($g -ge $got.Count) { return "expected '$($want[$w])', printed nothing more (printed: $($got -join ' | '))" }
+            # A line ending in '...' is the start of the line printed (the rest depends on where it runs).
+            $same = if ($want[$w].EndsWith('...')) { $got[$g].StartsWith($want[$w].Substring(0, $want[$w].Length - 3)) } else { $got[$g] -eq $want[$w] }
+            if (-not $same) { return "expected '$($want[$w])', printed '$($got[$g])' (printed: $($got -join ' | '))" }
+            $g++
+        }
+        if ($g -lt $got.Count) { return "printed more than the Output block: '$($got[$g])'" }
+        $null
+    }
     $docsRoot = Join-Path (Join-Path (Split-Path -Parent $PSScriptRoot) 'docs') 'en-US'
     $commonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters
 }
@@ -202,23 +232,28 @@ Describe 'about_TcpClose' {
 Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
     BeforeAll {
         # All examples run in ONE child pwsh (a fresh process: nothing of this session leaks in),
-        # each in a fresh runspace; the child reports one result per example.
+        # each in a fresh runspace on the child's own host, 80 columns wide, as a user's console
+        # shows them: output through Out-Default, what-if lines, Out-Host. The child writes each
+        # example's screen between '@@begin <key>' and '@@end <key>' lines, then '@@result <json>'.
         $toRun = @($AllExamples | Where-Object { -not $_.SkipReason -and $_.Code } | ForEach-Object {
                 [pscustomobject]@{ Key = $_.Key; Code = $_.Code }
             })
         $runner = {
-            param([string]$ModulePath, [bool]$OnLinux, [string]$PesterPath)
+            param([string]$ExamplesPath, [string]$ModulePath, [string]$OnLinux, [string]$PesterPath)
             $ErrorActionPreference = 'Stop'
-            foreach ($example in $input) {
+            $PSStyle.OutputRendering = 'PlainText'
+            $onLinux = $OnLinux -eq 'True'
+            foreach ($example in @(Get-Content -LiteralPath $ExamplesPath -Raw | ConvertFrom-Json)) {
                 $failure = New-Object System.Collections.Generic.List[string]
                 $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
                 $iss.ImportPSModule($ModulePath)
-                $runspace = [runspacefactory]::CreateRunspace($iss)
+                $runspace = [runspacefactory]::CreateRunspace($Host, $iss)
                 $runspace.Open()
                 $ps = [powershell]::Create()
                 $ps.Runspace = $runspace
+                [Console]::Out.WriteLine("@@begin $($example.Key)")
                 try {
-                    $null = $ps.AddScript('$ProgressPreference = ''SilentlyContinue''').AddStatement()
+                    $null = $ps.AddScript('$ProgressPreference = ''SilentlyContinue''; $PSStyle.OutputRendering = ''PlainText''').AddStatement()
                     if ($example.Code -match '^\s*(It|Describe|Context)\s') {
                         # A Pester example runs in Invoke-Pester (It needs a Describe around it).
                         $pesterCode = $example.Code
@@ -239,7 +274,7 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
                             }.ToString()).AddArgument($pesterCode).AddArgument($PesterPath)
                     }
                     else {
-                        $null = $ps.AddScript($example.Code)
+                        $null = $ps.AddScript($example.Code).AddCommand('Out-Default')
                     }
                     $async = $ps.BeginInvoke()
                     if (-not $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(60))) {
@@ -257,6 +292,7 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
                     foreach ($record in $ps.Streams.Error) {
                         $failure.Add("error: $($record.FullyQualifiedErrorId): $record")
                     }
+                    [Console]::Out.WriteLine("@@end $($example.Key)")
 
                     # Nothing of the example may stay open.
                     $ps.Commands.Clear()
@@ -265,7 +301,7 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
                     if ($left.Count -gt 0) {
                         $failure.Add("left $($left.Count) listener(s) running: $(($left | ForEach-Object { "$($_.Id) $($_.Name) $($_.LocalAddress):$($_.LocalPort)" }) -join ', ')")
                     }
-                    if ($OnLinux) {
+                    if ($onLinux) {
                         $ps.Commands.Clear()
                         $owned = @($ps.AddCommand('Get-TcpConnection').AddParameter('OwningProcess', $PID).Invoke())
                         if ($owned.Count -gt 0) {
@@ -290,17 +326,38 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
                     $failure.Add("Remove-Module TcpClose left $($notClosed.Count) listener(s) and $($stillOpen.Count) connection(s) in the registry")
                     [TcpClose.TcpRegistry]::CloseAll()
                 }
-                [pscustomobject]@{ Key = $example.Key; Failure = @($failure) }
+                [Console]::Out.WriteLine('@@result ' + (ConvertTo-Json -Compress -InputObject @{ Key = $example.Key; Failure = @($failure) }))
             }
         }
 
-        $pwshExe = Get-TcpTestPowerShell
         $results = @{}
+        $printedBy = @{}
         if ($toRun.Count -gt 0) {
-            $moduleManifest = (Resolve-Path -LiteralPath $modulePath).Path
+            $examplesFile = Join-Path $TestDrive 'examples.json'
+            ConvertTo-Json -InputObject $toRun -Depth 3 | Set-Content -LiteralPath $examplesFile -Encoding utf8
+            $runnerFile = Join-Path $TestDrive 'Invoke-Examples.ps1'
+            Set-Content -LiteralPath $runnerFile -Value $runner.ToString() -Encoding utf8
             $pesterManifest = Join-Path (Get-Module Pester).ModuleBase 'Pester.psd1'
-            $toRun | & $pwshExe -NoProfile -NonInteractive -Command $runner -args $moduleManifest, $TcpTestOnLinux, $pesterManifest |
-                ForEach-Object { $results[$_.Key] = @($_.Failure) }
+            $moduleManifest = (Resolve-Path -LiteralPath $modulePath).Path
+            $savedColumns = $env:COLUMNS
+            $env:COLUMNS = '80'   # the child's console width, as the views are designed for
+            try {
+                $screen = @(& (Get-TcpTestPowerShell) -NoProfile -NonInteractive -File $runnerFile -ExamplesPath $examplesFile `
+                        -ModulePath $moduleManifest -OnLinux $TcpTestOnLinux -PesterPath $pesterManifest 2>&1 | ForEach-Object { "$_" })
+            }
+            finally {
+                $env:COLUMNS = $savedColumns
+            }
+            $current = $null
+            foreach ($line in $screen) {
+                if ($line -match '^@@begin (.+)$') { $current = $Matches[1]; $printedBy[$current] = New-Object System.Collections.Generic.List[string] }
+                elseif ($line -match '^@@end ') { $current = $null }
+                elseif ($line -match '^@@result (.+)$') { $r = $Matches[1] | ConvertFrom-Json; $results[$r.Key] = @($r.Failure) }
+                elseif ($null -ne $current) { $printedBy[$current].Add($line) }
+            }
+            if ($results.Count -eq 0) {
+                throw "the example runner reported nothing: $($screen -join "`n")"
+            }
         }
     }
 
@@ -312,5 +369,15 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
         $Code | Should -Not -BeNullOrEmpty -Because 'the example needs a ```powershell block (see the header of Help.Tests.ps1)'
         $results.ContainsKey($Key) | Should -BeTrue -Because 'the child pwsh should report every example'
         ($results[$Key] | Where-Object { $_ }) -join "`n" | Should -BeNullOrEmpty
+        # The Output blocks show what Linux prints (where the pages are written); on Windows and
+        # macOS several examples print otherwise by design (their remarks say how), so there the
+        # examples run and must succeed, and only Linux compares what they print.
+        if ($Expected -and $TcpTestOnLinux -and $Code -notmatch '^\s*(It|Describe|Context)\s') {
+            # The page's Output block is what the example printed on an 80-column console, in shape:
+            # numbers (ports, times, counts) and runs of blanks may differ, a line '...' stands for any
+            # lines, and a line ending in '...' for any line that starts so.
+            $difference = Compare-TcpExampleOutput -Expected $Expected -Printed ($printedBy[$Key] -join "`n")
+            $difference | Should -BeNullOrEmpty -Because "the Output block of $Key should show what the example prints"
+        }
     }
 }

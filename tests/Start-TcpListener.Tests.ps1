@@ -118,7 +118,7 @@ Describe 'Start-TcpListener' {
         It 'leaves no listener behind when the bind fails' {
             $first = Start-TcpListener
             $before = @(Get-TcpListener).Count
-            { Start-TcpListener -Port $first.LocalPort } | Should -Throw
+            { Start-TcpListener -Port $first.LocalPort } | Should -Throw -ErrorId 'AddressInUse,TcpClose.Commands.StartTcpListenerCommand'
             @(Get-TcpListener).Count | Should -Be $before
         }
 

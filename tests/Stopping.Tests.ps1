@@ -11,6 +11,8 @@ BeforeAll {
     $null = $import.AddCommand('Import-Module').AddArgument($modulePath).Invoke()
     $import.Dispose()
 
+    $script:StopBound = 5
+
     function Get-FdCount {
         if ($TcpTestOnLinux) { [System.IO.Directory]::GetFiles('/proc/self/fd').Count } else { $null }
     }
@@ -49,9 +51,14 @@ AfterAll {
 
 BeforeDiscovery {
     $onLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
+    $onMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue)
 }
 
-Describe '[powershell]::Stop() ends every blocking cmdlet within 1 s and leaves no socket behind' {
+# Every blocked command here would wait 60 s or more on its own; Stop() must end it long before.
+# The bound is loose on purpose (a loaded 2-core CI machine stalls a process for whole seconds):
+# what it tells apart is "stopped" from "ran out its wait". Measured on a quiet machine: well
+# under 1 s each.
+Describe '[powershell]::Stop() ends every blocking cmdlet long before its own wait and leaves no socket behind' {
     BeforeEach {
         $listener = Start-TcpListener
         $pair = New-TestPair $listener
@@ -67,7 +74,7 @@ Describe '[powershell]::Stop() ends every blocking cmdlet within 1 s and leaves 
         $ps = Start-Blocking 'Wait-TcpConnection' @{ Listener = $listener; Timeout = 60 }
         $stopped = Stop-Blocking $ps
         $stopped.State | Should -Be 'Stopped'
-        $stopped.Seconds | Should -BeLessThan 1
+        $stopped.Seconds | Should -BeLessThan $StopBound
         $listener.State | Should -Be 'Listening'
         [TcpClose.TcpRegistry]::Connections.Count | Should -Be $connections
         if ($TcpTestOnLinux) { Get-FdCount | Should -BeLessOrEqual $fds }
@@ -78,7 +85,7 @@ Describe '[powershell]::Stop() ends every blocking cmdlet within 1 s and leaves 
         $ps = Start-Blocking 'Receive-TcpData' @{ Connection = $pair.Server; Timeout = 60 }
         $stopped = Stop-Blocking $ps
         $stopped.State | Should -Be 'Stopped'
-        $stopped.Seconds | Should -BeLessThan 1
+        $stopped.Seconds | Should -BeLessThan $StopBound
         $pair.Server.State | Should -Be 'Open'
         $null = Send-TcpData -Connection $pair.Client -Text 'after'
         (Receive-TcpData -Connection $pair.Server -Timeout 5).Text | Should -Be 'after'
@@ -90,7 +97,7 @@ Describe '[powershell]::Stop() ends every blocking cmdlet within 1 s and leaves 
         $ps = Start-Blocking 'Close-TcpConnection' @{ Connection = $pair.Server; HalfClose = $true; Timeout = 60; Confirm = $false }
         $stopped = Stop-Blocking $ps
         $stopped.State | Should -Be 'Stopped'
-        $stopped.Seconds | Should -BeLessThan 1
+        $stopped.Seconds | Should -BeLessThan $StopBound
         $pair.Server.State | Should -Be 'Closed'
         [TcpClose.TcpRegistry]::FindConnection($pair.Server.Id) | Should -BeNullOrEmpty
         if ($TcpTestOnLinux) { (Wait-Until { (Get-FdCount) -le $fds - 1 }) | Should -BeTrue }
@@ -105,19 +112,22 @@ Describe '[powershell]::Stop() ends every blocking cmdlet within 1 s and leaves 
         $ps = Start-Blocking 'Close-TcpConnection' @{ Connection = $pair.Server; Linger = 60; Confirm = $false }
         $stopped = Stop-Blocking $ps
         $stopped.State | Should -Be 'Stopped'
-        $stopped.Seconds | Should -BeLessThan 1
+        $stopped.Seconds | Should -BeLessThan $StopBound
         $pair.Server.State | Should -Be 'Closed'
         [TcpClose.TcpRegistry]::FindConnection($pair.Server.Id) | Should -BeNullOrEmpty
         (Wait-Until { (Get-FdCount) -le $fds - 1 }) | Should -BeTrue
     }
 
-    It 'Wait-TcpTimeWait: the wait ends, no socket is left (Linux)' -Skip:(-not $onLinux) {
+    It 'Wait-TcpTimeWait on a real TIME_WAIT row: the wait ends, no socket is left' -Skip:$onMacOS {
+        # macOS's table source lists no TIME_WAIT; Linux and Windows (Wine too) do.
         $tw = New-TimeWaitOnServer
+        $tuple = $tw.Tuple
+        @(Get-TcpTimeWait @tuple).Count | Should -Be 1 -Because 'the wait must meet a row to wait for'
         $fds = Get-FdCount
-        $ps = Start-Blocking 'Wait-TcpTimeWait' @{ LocalPort = $tw.Port; Timeout = 90 }
+        $ps = Start-Blocking 'Wait-TcpTimeWait' @{ LocalPort = $tw.Port; LocalAddress = $tw.Tuple.LocalAddress; Timeout = 90 }
         $stopped = Stop-Blocking $ps
         $stopped.State | Should -Be 'Stopped'
-        $stopped.Seconds | Should -BeLessThan 1
-        Get-FdCount | Should -BeLessOrEqual $fds
+        $stopped.Seconds | Should -BeLessThan $StopBound
+        if ($TcpTestOnLinux) { Get-FdCount | Should -BeLessOrEqual $fds }
     }
 }

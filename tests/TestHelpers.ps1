@@ -60,8 +60,8 @@ function Get-SsRow {
     <#
     .SYNOPSIS
     Linux: ss's own view of the rows in one state (ss's state names: listening, established,
-    time-wait, ...) at LocalAddress:Port, optionally to one remote port: one line per row, no
-    header. The independent judge where a test asks whether a row is gone: the module's own table
+    time-wait, ..., or all) at LocalAddress:Port, optionally to one remote port: one line per row,
+    no header. The independent judge where a test asks whether a row is gone: the module's own table
     reader is not asked about itself.
     #>
     param(
@@ -183,7 +183,8 @@ function New-TimeWaitOnServer {
     The restart scenario's first half: a listener (with or without -ReuseAddress), a client, the
     server side closing first (graceful: it becomes the active closer), the client closing after it
     read the end of stream, and the listener stopped. On Linux and Windows the server's side of the
-    connection is then in TIME_WAIT; on Linux the function waits until the OS table shows it.
+    connection is then in TIME_WAIT; on Linux and Windows the function waits until the OS table
+    shows it (macOS's table source does not list TIME_WAIT).
     Returns Port, ClientPort, the Listener, the server's CloseResult, and Tuple: the server side's
     exact 4-tuple as a hashtable to splat (Get-TcpTimeWait @tuple). Other processes' rows can share
     a port number (IPv4 and IPv6), so a test matches this connection by its 4-tuple, never by port.
@@ -206,7 +207,7 @@ function New-TimeWaitOnServer {
     $null = $pair.Client | Close-TcpConnection -Confirm:$false
     $listener | Stop-TcpListener -Confirm:$false
 
-    if ($TcpTestOnLinux) {
+    if (-not $TcpTestOnMacOS) {
         $clientPort = $pair.Client.LocalPort
         $seen = Wait-Until -TimeoutSeconds 5 {
             @(Get-TcpTimeWait -LocalAddress $pair.Server.LocalAddress -LocalPort $port -RemoteAddress $pair.Server.RemoteAddress -RemotePort $clientPort).Count -ge 1

@@ -122,9 +122,12 @@ Describe 'Default views' {
     }
 
     It 'fits 80 columns with one line per object and every column shown, for each type' {
+        $TableViews.Count | Should -BeGreaterOrEqual 12 -Because 'the format file has a table view per output type'
+        $checked = 0
         $problems = foreach ($view in $TableViews) {
             $objects = @($Live | Where-Object { $_.GetType().FullName -eq $view.TypeName })
             if ($objects.Count -eq 0) { continue }
+            $checked++
             $lines = Get-ViewLines $objects
             $header = ($lines[0] -split '\s+' | Where-Object { $_ }) -join ' '
             if ($lines.Count -ne 2 + $objects.Count) { "$($view.TypeName): $($lines.Count) lines for $($objects.Count) objects:`n$($lines -join "`n")" }
@@ -132,6 +135,7 @@ Describe 'Default views' {
             foreach ($line in $lines) { if ($line.Length -gt 80) { "$($view.TypeName): line of $($line.Length) columns: $line" } }
         }
         $problems | Should -BeNullOrEmpty
+        $checked | Should -Be $TableViews.Count -Because 'every view was rendered with real objects'
     }
 
     It 'shows LocalStateAfter of every close style in full (no squeezed column)' {

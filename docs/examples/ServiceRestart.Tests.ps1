@@ -34,9 +34,6 @@ BeforeDiscovery {
     # -Skip: values are read while Pester discovers the tests, before BeforeAll runs.
     # ($IsWindows does not exist in Windows PowerShell 5.1, which only runs on Windows.)
     $onWindows = $PSVersionTable.PSEdition -eq 'Desktop' -or $IsWindows
-    # Wine runs Windows programs on Linux, but a child pwsh.exe started there exits at once without
-    # running its script, so this suite has no service to restart under Wine: it skips there.
-    $underWine = $onWindows -and (Test-Path -LiteralPath 'HKLM:\Software\Wine')
 }
 
 BeforeAll {
@@ -52,6 +49,7 @@ BeforeAll {
             [Parameter(Mandatory)] [string] $ModulePath,
             [Parameter(Mandatory)] [int] $Port,
             [Parameter(Mandatory)] [string] $StopFile,
+            [Parameter(Mandatory)] [string] $LogFile,
             [switch] $ReuseAddress
         )
         $ErrorActionPreference = 'Stop'
@@ -61,11 +59,11 @@ BeforeAll {
             $listener = Start-TcpListener -Address 127.0.0.1 -Port $Port -ReuseAddress:$ReuseAddress
         }
         catch {
-            # Say why on stderr (the suite reads the error id there) and exit with a code of its own.
-            [Console]::Error.WriteLine("$($_.FullyQualifiedErrorId): $($_.Exception.Message)")
+            # Say why in its log (the suite reads the error id there) and exit with a code of its own.
+            Add-Content -LiteralPath $LogFile -Value "$($_.FullyQualifiedErrorId): $($_.Exception.Message)"
             exit 3
         }
-        "listening on port $Port with ReuseAddress $($listener.ReuseAddress)"
+        Add-Content -LiteralPath $LogFile -Value "listening on port $Port with ReuseAddress $($listener.ReuseAddress)"
 
         # Serve until the stop file appears: wait for clients a quarter of a second at a time and look
         # for it in between. (Your service's stop request may be a signal, a message, a service stop.)
@@ -84,7 +82,7 @@ BeforeAll {
         }
         # A clean stop: the listener closes and the process exits by itself.
         $listener | Stop-TcpListener -Confirm:$false
-        "stopped"
+        Add-Content -LiteralPath $LogFile -Value 'stopped'
         exit 0
     }.ToString()
 
@@ -97,19 +95,24 @@ BeforeAll {
         # Starts the service in a new process of this same PowerShell; returns the process.
         param([int] $Port, [switch] $ReuseAddress)
 
-        $log = Join-Path $TestDrive "service-$($Services.Count)"
-        $arguments = @('-NoProfile', '-NonInteractive', '-File', "`"$ServiceScript`"",
-            '-ModulePath', "`"$ModulePath`"", '-Port', $Port, '-StopFile', "`"$log.stop`"")
-        if ($ReuseAddress) { $arguments += '-ReuseAddress' }
+        $name = Join-Path $TestDrive "service-$($Services.Count)"
         # The PowerShell in $PSHOME (pwsh, pwsh.exe; powershell.exe on Windows PowerShell), not this
         # process's path: under pwsh installed as a .NET tool (`dotnet pwsh`) that is `dotnet`.
         $exe = if ($PSVersionTable.PSEdition -eq 'Desktop') { 'powershell.exe' } elseif ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
-        $process = Start-Process -FilePath (Join-Path $PSHOME $exe) -ArgumentList $arguments -PassThru `
-            -RedirectStandardOutput "$log.out" -RedirectStandardError "$log.err"
+        $arguments = @('-NoProfile', '-NonInteractive', '-File', $ServiceScript, '-ModulePath', $ModulePath,
+            '-Port', $Port, '-StopFile', "$name.stop", '-LogFile', "$name.log")
+        if ($ReuseAddress) { $arguments += '-ReuseAddress' }
+        # In the background, without a window of its own (UseShellExecute off; Start-Process would
+        # open a new console on Windows, where Wine runs nothing). The service writes its own log.
+        $start = [System.Diagnostics.ProcessStartInfo]::new((Join-Path $PSHOME $exe))
+        foreach ($argument in $arguments) { $start.ArgumentList.Add("$argument") }
+        $start.UseShellExecute = $false
+        $start.CreateNoWindow = $true
+        $process = [System.Diagnostics.Process]::Start($start)
         $Services.Add($process)
-        # Where its stderr goes, for the checks below, and the file that asks it to stop.
-        $process | Add-Member -NotePropertyName ErrorLog -NotePropertyValue "$log.err"
-        $process | Add-Member -NotePropertyName StopFile -NotePropertyValue "$log.stop" -PassThru
+        # Its log, for the checks below, and the file that asks it to stop.
+        $process | Add-Member -NotePropertyName Log -NotePropertyValue "$name.log"
+        $process | Add-Member -NotePropertyName StopFile -NotePropertyValue "$name.stop" -PassThru
     }
 
     function Stop-GreetingService {
@@ -168,7 +171,7 @@ AfterAll {
     Remove-Module TcpClose -ErrorAction SilentlyContinue
 }
 
-Describe 'Restarting a TCP service on the same port' -Skip:$underWine {
+Describe 'Restarting a TCP service on the same port' {
 
     # Linux and macOS only: on Windows a bind does not check TIME_WAIT, so this restart just works.
     Context 'The service does not set -ReuseAddress' -Skip:$onWindows {
@@ -195,7 +198,7 @@ Describe 'Restarting a TCP service on the same port' -Skip:$underWine {
             $new.WaitForExit(60000) | Should -BeTrue -Because 'a service that cannot listen exits'
 
             $new.ExitCode | Should -Be 3
-            Get-Content -LiteralPath $new.ErrorLog -Raw |
+            Get-Content -LiteralPath $new.Log -Raw |
                 Should -Match '^AddressInUse,TcpClose\.Commands\.StartTcpListenerCommand'
             # Nothing listens: the restart really failed.
             (Test-TcpPort -RemoteAddress 127.0.0.1 -RemotePort $Port).Result | Should -Be 'Refused'
@@ -255,6 +258,11 @@ Describe 'Restarting a TCP service on the same port' -Skip:$underWine {
         It 'is the owner of the listening port in the TCP table' {
             $listening = Get-TcpConnection -LocalAddress 127.0.0.1 -LocalPort $Port -State Listen
             @($listening).Count | Should -Be 1
+            if (-not $listening.OwningProcess) {
+                # macOS's table source names no owner, and neither does Wine's (PID 0 on every row).
+                Set-ItResult -Skipped -Because 'the TCP table here names no owning process'
+                return
+            }
             $listening.OwningProcess | Should -Be $new.Id
         }
     }

@@ -28,6 +28,7 @@ namespace TcpClose
         public const string ConnectionNotFound = "ConnectionNotFound";
         public const string ConnectionRefused = "ConnectionRefused";
         public const string ConnectionReset = "ConnectionReset";
+        public const string ConnectionAborted = "ConnectionAborted";
         public const string ConnectTimeout = "ConnectTimeout";
         public const string AcceptTimeout = "AcceptTimeout";
         public const string SendTimeout = "SendTimeout";

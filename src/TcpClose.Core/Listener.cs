@@ -56,7 +56,8 @@ namespace TcpClose
         internal Socket Socket { get; set; }
 
         /// <summary>
-        /// Accept the next connection. AcceptTimeout when none comes in time; ListenerStopped after Stop;
+        /// Accept the next connection. AcceptTimeout when none comes in time; ListenerStopped after Stop
+        /// or when the socket was destroyed from outside;
         /// InvalidTimeout when the timeout is not positive.
         /// </summary>
         public Connection Accept(TimeSpan timeout, CancellationToken cancellationToken = default)
@@ -113,6 +114,15 @@ namespace TcpClose
             catch (SocketException ex) when (State == ListenerStatus.Stopped)
             {
                 throw Stopped(ex);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.InvalidArgument)
+            {
+                // EINVAL from accept() on a socket this session still listens on: it was destroyed
+                // from outside (SOCK_DESTROY: Remove-TcpConnection or ss -K). It stays open here,
+                // and its port stays bound when it was bound by number, until Stop-TcpListener.
+                throw new TcpCloseException(ErrorIds.ListenerStopped, TcpErrorCategory.InvalidOperation,
+                    $"Listener {Id} on {Endpoints.Show(LocalAddress, LocalPort)} no longer listens: it was destroyed from outside this session (Remove-TcpConnection or ss -K). Stop it (Stop-TcpListener -Id {Id}) to give its port back, then start a new one.",
+                    this, ex);
             }
             catch (SocketException ex)
             {

@@ -137,6 +137,12 @@ namespace TcpClose
                     // EPIPE (Shutdown) on a send: the peer's RST already closed the socket.
                     return new TcpCloseException(ErrorIds.ConnectionReset, TcpErrorCategory.ConnectionError,
                         $"Cannot {doing} {endpoint}: the peer reset the connection. Close it (Close-TcpConnection) and open a new one.", endpoint, ex);
+                case SocketError.ConnectionAborted:
+                    // ECONNABORTED on Linux: the socket was destroyed on this side (SOCK_DESTROY, as
+                    // Remove-TcpConnection and ss -K do); the peer got RST.
+                    return new TcpCloseException(ErrorIds.ConnectionAborted, TcpErrorCategory.ConnectionError,
+                        $"Cannot {doing} {endpoint}: the connection was aborted on this side (the OS, or Remove-TcpConnection or ss -K in another session, destroyed it; the peer got a reset). Close it (Close-TcpConnection) and open a new one.",
+                        endpoint, ex);
                 default:
                     return new TcpCloseException(ErrorIds.SocketError, TcpErrorCategory.ConnectionError,
                         $"Cannot {doing} {endpoint}: {ex.SocketErrorCode} ({ex.Message}).", endpoint, ex);

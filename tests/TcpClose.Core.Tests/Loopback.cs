@@ -56,6 +56,24 @@ namespace TcpClose.Tests
 
         public static TcpTableEntry Row(CloseResult r) => Row(r.LocalAddress, r.LocalPort, r.RemoteAddress, r.RemotePort);
 
+        /// <summary>Runs the real ss (iproute2) and returns what it printed: the independent view of the table.</summary>
+        public static string Ss(string args)
+        {
+            var psi = new ProcessStartInfo("ss", args) { RedirectStandardOutput = true, UseShellExecute = false };
+            using var p = Process.Start(psi);
+            string o = p.StandardOutput.ReadToEnd();
+            Assert.True(p.WaitForExit(10000), "ss did not finish");
+            return o;
+        }
+
+        /// <summary>
+        /// ss's lines (any state, no header) for one IPv4 local end: where a test asks whether a row is
+        /// gone, ss judges, not the module's own reader.
+        /// </summary>
+        public static string[] SsRows(string localAddress, int localPort, string remoteAddress, int remotePort) =>
+            Ss($"-H -tan state all src {localAddress}:{localPort} dst {remoteAddress}:{remotePort}")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
         /// <summary>Open file descriptors of this process (Linux), to prove a failed call leaked no socket.</summary>
         public static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
 

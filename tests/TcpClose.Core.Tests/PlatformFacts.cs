@@ -3,6 +3,18 @@ using Xunit;
 
 namespace TcpClose.Tests
 {
+    /// <summary>A Linux fact about running as root: skipped, saying so, for any other user.</summary>
+    public sealed class LinuxRootFactAttribute : FactAttribute
+    {
+        public LinuxRootFactAttribute()
+        {
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+                Skip = "Linux only.";
+            else if (!Environment.IsPrivilegedProcess)
+                Skip = "Run as root: this fact is about what root may do.";
+        }
+    }
+
     /// <summary>A fact that runs only on Linux, where the behaviour it pins down is the OS's.</summary>
     public sealed class LinuxFactAttribute : FactAttribute
     {

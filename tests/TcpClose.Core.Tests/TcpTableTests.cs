@@ -120,7 +120,7 @@ namespace TcpClose.Tests
             var ours = Poll.Until(() => TcpTable.ReadTimeWait(filter).ToList(), r => r.Count > 0, Deadline);
             double oursSeconds = Assert.Single(ours).RemainingSeconds;
 
-            string output = RunSs($"-tano state time-wait sport = :{local.Port} and dport = :{lport}");
+            string output = Loopback.Ss($"-tano state time-wait sport = :{local.Port} and dport = :{lport}");
             // ss prints e.g. "timer:(timewait,59sec,0)" (iproute2 print_ms_timer: "1min", "59sec",
             // "9.512ms" = 9 s 512 ms, "512ms"); above 9 s it drops the milliseconds, i.e. it rounds down
             // to whole seconds. Ours was read just before ss ran, so ours - ss lies in [0, 1 s + the gap
@@ -151,15 +151,6 @@ namespace TcpClose.Tests
         [InlineData("512ms", 0.512)]
         [InlineData("1min59sec", 119.0)]
         public void SsTimerTextParses(string text, double seconds) => Assert.Equal(seconds, ParseSsTimer(text), 3);
-
-        static string RunSs(string args)
-        {
-            var psi = new ProcessStartInfo("ss", args) { RedirectStandardOutput = true, UseShellExecute = false };
-            using var p = Process.Start(psi);
-            string o = p.StandardOutput.ReadToEnd();
-            Assert.True(p.WaitForExit(10000), "ss did not finish");
-            return o;
-        }
 
         [LinuxTheory]
         [InlineData(TcpTableSource.Netlink)]

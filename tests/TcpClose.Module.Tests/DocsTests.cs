@@ -11,6 +11,18 @@ namespace TcpClose.Module.Tests;
 public class DocsTests
 {
     [Fact]
+    public void AboutTopic_ListsEveryErrorId()
+    {
+        // The about topic's error list is where a user looks up an id from a FullyQualifiedErrorId:
+        // each id of ErrorIds is a line of its own there, with what it means and who raises it.
+        string[] lines = File.ReadAllLines(Path.Combine(ModuleFiles.DocsDirectory, "about_TcpClose.md"));
+        var ids = typeof(TcpClose.ErrorIds).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
+        Assert.True(ids.Count > 30, $"only {ids.Count} error ids found");
+        Assert.Equal(Array.Empty<string>(), ids.Where(id => !lines.Contains(id)).ToArray());
+    }
+
+    [Fact]
     public void AboutTopic_Exists()
     {
         string path = Path.Combine(ModuleFiles.DocsDirectory, "about_TcpClose.md");
