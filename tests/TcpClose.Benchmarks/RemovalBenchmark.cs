@@ -15,6 +15,15 @@ static class RemovalBenchmark
             Console.Error.WriteLine("--remove needs CAP_NET_ADMIN (root): SOCK_DESTROY is refused without it.");
             return 2;
         }
+        // The cmdlet is timed as users meet it, in a child pwsh on the staged module: both are
+        // needed, and their absence stops the mode here, before any row is made.
+        string module = FindStagedModule();
+        if (module == null)
+        {
+            Console.Error.WriteLine("--remove also times Remove-TcpConnection and needs the staged module: run ./build.ps1 from the repository root first (or set TCPCLOSE_MODULE_PATH to a staged TcpClose.psd1).");
+            return 2;
+        }
+        (string pwsh, string[] pwshPrefix) = FindPowerShell();
         Console.WriteLine($"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         // The listener stays open for the whole benchmark so every run's rows have the same local port.
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -29,20 +38,11 @@ static class RemovalBenchmark
             ($"TcpClose read + remove, {TcpRowRemoval.BatchSize} requests/datagram", p => (TcpCloseRemove(p, batched: true), null)),
             ("TcpClose read + remove, 1 request/datagram", p => (TcpCloseRemove(p, batched: false), null)),
         };
-        // The cmdlet as users meet it, timed inside a child pwsh (start-up and module import excluded),
-        // where pwsh and the staged module are found ($env:TCPCLOSE_MODULE_PATH or out/ under the
-        // current directory).
-        string module = Environment.GetEnvironmentVariable("TCPCLOSE_MODULE_PATH")
-            ?? Directory.GetFiles(Path.Combine(Environment.CurrentDirectory, "out", "TcpClose"), "TcpClose.psd1", SearchOption.AllDirectories).FirstOrDefault();
-        if (module != null && File.Exists(module))
-        {
-            methods.Add(("pwsh: Remove-TcpConnection -LocalPort P -State TimeWait", p =>
-                Pwsh(module, $"Remove-TcpConnection -LocalPort {p} -State TimeWait -Confirm:$false")));
-            methods.Add(("pwsh: Get-TcpTimeWait -LocalPort P | Remove-TcpConnection", p =>
-                Pwsh(module, $"Get-TcpTimeWait -LocalPort {p} | Remove-TcpConnection -Confirm:$false")));
-        }
-        else
-            Console.WriteLine("(no staged module found: run ./build.ps1 first to also time the cmdlet in pwsh)");
+        // The cmdlet as users meet it, timed inside a child pwsh (start-up and module import excluded).
+        methods.Add(("pwsh: Remove-TcpConnection -LocalPort P -State TimeWait", p =>
+            Pwsh(pwsh, pwshPrefix, module, $"Remove-TcpConnection -LocalPort {p} -State TimeWait -Confirm:$false")));
+        methods.Add(("pwsh: Get-TcpTimeWait -LocalPort P | Remove-TcpConnection", p =>
+            Pwsh(pwsh, pwshPrefix, module, $"Get-TcpTimeWait -LocalPort {p} | Remove-TcpConnection -Confirm:$false")));
 
         // Warm-up (JIT, ss's page cache) on 200 rows per method, not measured.
         foreach (var (_, remove) in methods)
@@ -134,13 +134,36 @@ static class RemovalBenchmark
 
     /// <summary>Runs the command in a child pwsh after a warm-up call on a port without rows; returns
     /// the rows it removed and its own time in ms, measured inside pwsh.</summary>
-    static (int, double?) Pwsh(string module, string command)
+    /// <summary>$env:TCPCLOSE_MODULE_PATH, else the staged manifest under out/TcpClose of the current directory; null when neither exists.</summary>
+    static string FindStagedModule()
+    {
+        string named = Environment.GetEnvironmentVariable("TCPCLOSE_MODULE_PATH");
+        if (!string.IsNullOrEmpty(named))
+            return File.Exists(named) ? named : null;
+        string staged = Path.Combine(Environment.CurrentDirectory, "out", "TcpClose");
+        return Directory.Exists(staged)
+            ? Directory.GetFiles(staged, "TcpClose.psd1", SearchOption.AllDirectories).FirstOrDefault()
+            : null;
+    }
+
+    /// <summary>pwsh on PATH, else the repository's pinned one (`dotnet pwsh`, .config/dotnet-tools.json).</summary>
+    static (string, string[]) FindPowerShell()
+    {
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (File.Exists(Path.Combine(dir, "pwsh")))
+                return ("pwsh", Array.Empty<string>());
+        }
+        return ("dotnet", new[] { "pwsh" });
+    }
+
+    static (int, double?) Pwsh(string pwsh, string[] prefix, string module, string command)
     {
         string script = $"Import-Module '{module}'; $null = Remove-TcpConnection -LocalPort 1 -State TimeWait -Confirm:$false; "
             + "$sw = [Diagnostics.Stopwatch]::StartNew(); $results = " + command + "; $sw.Stop(); "
             + "'{0} {1}' -f @($results | Where-Object Removed).Count, $sw.Elapsed.TotalMilliseconds.ToString([cultureinfo]::InvariantCulture)";
-        var psi = new ProcessStartInfo("pwsh") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in new[] { "-NoProfile", "-NonInteractive", "-Command", script })
+        var psi = new ProcessStartInfo(pwsh) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string a in prefix.Concat(new[] { "-NoProfile", "-NonInteractive", "-Command", script }))
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         string last = null;
