@@ -3,6 +3,18 @@ using Xunit;
 
 namespace TcpClose.Tests
 {
+    /// <summary>A Linux fact that needs CAP_NET_ADMIN (root): SOCK_DESTROY is refused without it.</summary>
+    public sealed class LinuxNetAdminFactAttribute : FactAttribute
+    {
+        public LinuxNetAdminFactAttribute()
+        {
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+                Skip = "Linux only: netlink SOCK_DESTROY.";
+            else if (!TcpRowRemoval.IsPermitted)
+                Skip = "Needs CAP_NET_ADMIN (run as root): removing sockets this process does not own is refused without it.";
+        }
+    }
+
     /// <summary>A Linux fact about running as root: skipped, saying so, for any other user.</summary>
     public sealed class LinuxRootFactAttribute : FactAttribute
     {

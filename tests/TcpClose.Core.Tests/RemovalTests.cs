@@ -5,18 +5,6 @@ using Xunit;
 
 namespace TcpClose.Tests
 {
-    /// <summary>A Linux fact that needs CAP_NET_ADMIN (root): SOCK_DESTROY is refused without it.</summary>
-    public sealed class LinuxNetAdminFactAttribute : FactAttribute
-    {
-        public LinuxNetAdminFactAttribute()
-        {
-            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
-                Skip = "Linux only: netlink SOCK_DESTROY.";
-            else if (!TcpRowRemoval.IsPermitted)
-                Skip = "Needs CAP_NET_ADMIN (run as root): removing sockets this process does not own is refused without it.";
-        }
-    }
-
     /// <summary>
     /// TcpRowRemoval on real loopback sockets (TCP-NOTES.md "Killing sockets the process does not own").
     /// Every row removed here is one of the test's own, named by its exact 4-tuple: the table is shared.
@@ -51,6 +39,18 @@ namespace TcpClose.Tests
         public void IsPermittedForRoot()
         {
             Assert.True(TcpRowRemoval.IsPermitted, "running as root, IsPermitted must say yes (CAP_NET_ADMIN)");
+        }
+
+        /// <summary>Removes the one Listen row at 127.0.0.1:port; asserts it went without error.</summary>
+        static RemovalResult RemoveListenerRow(int port)
+        {
+            TcpTableEntry row = TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port }, States = new[] { TcpState.Listen } }).Single();
+            using var removal = TcpRowRemoval.Open();
+            RemovalResult result = removal.Remove(TcpRowKey.From(row), out TcpCloseException error);
+            Assert.Null(error);
+            Assert.True(result.Removed);
+            Assert.Equal(TcpState.Listen, result.State);
+            return result;
         }
 
         /// <summary>The restart problem, cleared: the old server's TIME_WAIT rows removed, a listener without SO_REUSEADDR binds.</summary>
@@ -128,13 +128,8 @@ namespace TcpClose.Tests
             using var net = new LoopbackSockets();
             Socket l = net.Listen(IPAddress.Loopback);
             int port = ((IPEndPoint)l.LocalEndPoint).Port;
-            TcpTableEntry row = TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port }, States = new[] { TcpState.Listen } }).Single();
+            RemovalResult result = RemoveListenerRow(port);
 
-            using var removal = TcpRowRemoval.Open();
-            RemovalResult result = removal.Remove(TcpRowKey.From(row), out TcpCloseException error);
-
-            Assert.Null(error);
-            Assert.True(result.Removed);
             Assert.True(result.PortReleased);
             Assert.Null(result.Note);
             l.Blocking = false; // a listener would answer WouldBlock; a destroyed one answers EINVAL at once
@@ -159,13 +154,8 @@ namespace TcpClose.Tests
             Listener explicitListener = Loopback.Listen(port: port);
             try
             {
-                TcpTableEntry row = TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port }, States = new[] { TcpState.Listen } }).Single();
+                RemovalResult result = RemoveListenerRow(port);
 
-                using var removal = TcpRowRemoval.Open();
-                RemovalResult result = removal.Remove(TcpRowKey.From(row), out TcpCloseException error);
-
-                Assert.Null(error);
-                Assert.True(result.Removed);
                 Assert.False(result.PortReleased);
                 Assert.Contains($"process {Environment.ProcessId}", result.Note);
                 TcpTableEntry bound = Assert.Single(TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port }, States = new[] { TcpState.Bound } }));
