@@ -10,6 +10,7 @@ BeforeDiscovery {
     $onMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue)
     $onWindows = -not ($onLinux -or $onMacOS)
     $underWine = [bool](& (Join-Path $PSScriptRoot 'UnderWine.ps1'))
+    $asRoot = $onLinux -and "$(id -u)" -eq '0'
 }
 
 Describe 'Get-TcpConnection' {
@@ -123,6 +124,21 @@ Describe 'Get-TcpConnection' {
         Set-TcpWineSkip "the owner is not shown: GetExtendedTcpTable under Wine reports PID 0 for every row (Wine does not map Linux sockets to Windows processes)"
         $row.OwningProcess | Should -Be $PID
         $row.ProcessName | Should -Not -BeNullOrEmpty
+    }
+
+    It 'names no owner, and writes no error, for a socket of a process another user cannot read (Linux, run as root: asked as nobody)' -Skip:(-not $asRoot) {
+        # A listener of this (root) process, asked about by user nobody: /proc/<pid>/fd of another
+        # user's process is not readable, so the row comes without an owner, as with ss -p.
+        $listener = Start-TcpListener
+        $said = Invoke-TcpAsUser -Script "`$rows = @(Get-TcpConnection -LocalAddress 127.0.0.1 -LocalPort $($listener.LocalPort) -State Listen -ErrorVariable e); 'rows ' + `$rows.Count; 'owner [' + `$rows[0].OwningProcess + ']'; 'errors ' + `$e.Count"
+        if ($null -eq $said) {
+            Set-ItResult -Skipped -Because $TcpNoUserPowerShell
+            return
+        }
+        $said | Should -Contain 'rows 1'
+        $said | Should -Contain 'owner []'
+        $said | Should -Contain 'errors 0'
+        (Get-TcpConnection -LocalAddress 127.0.0.1 -LocalPort $listener.LocalPort -State Listen).OwningProcess | Should -Be $PID
     }
 
     It 'returns nothing, and no error, when no row matches' {

@@ -139,24 +139,10 @@ Describe 'Remove-TcpConnection' {
         }
 
         It 'without root (setpriv to nobody): PermissionDenied, and the row is still there' -Skip:(-not $hasSetpriv) {
-            $pwsh = Find-TcpPowerShellForUser -Uid 65534
-            if (-not $pwsh) {
-                Set-ItResult -Skipped -Because ("user nobody can run no PowerShell here: this one ($PSHOME) is in a folder only root can read " +
-                    '(a .NET tool restored under root''s home is), and no pwsh on PATH works for nobody; install PowerShell where every user can run it')
+            $said = Invoke-TcpAsUser -Script "try { Remove-TcpConnection -LocalPort $($tw.Port) -RemotePort $($tw.ClientPort) -Confirm:`$false | ForEach-Object { 'result ' + `$_.Outcome + ' ' + `$_.ErrorId } } catch { 'error ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category + ' ' + `$_.Exception.Message }"
+            if ($null -eq $said) {
+                Set-ItResult -Skipped -Because $TcpNoUserPowerShell
                 return
-            }
-            # nobody may not be able to reach the staged module (a clone under a 0700 folder, as
-            # mktemp -d makes): give it a copy in a folder of its own, removed afterwards.
-            $copy = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-nobody-' + [guid]::NewGuid().ToString('N'))
-            Copy-Item -LiteralPath (Get-Module TcpClose).ModuleBase -Destination $copy -Recurse
-            chmod -R a+rX $copy
-            $module = Join-Path $copy 'TcpClose.psd1'
-            $script = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$module'; try { Remove-TcpConnection -LocalPort $($tw.Port) -RemotePort $($tw.ClientPort) -Confirm:`$false | ForEach-Object { 'result ' + `$_.Outcome + ' ' + `$_.ErrorId } } catch { 'error ' + `$_.FullyQualifiedErrorId + ' ' + `$_.CategoryInfo.Category + ' ' + `$_.Exception.Message }"
-            try {
-                $said = @(setpriv --reuid=65534 --regid=65534 --clear-groups $pwsh -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" })
-            }
-            finally {
-                Remove-Item -LiteralPath $copy -Recurse -Force
             }
 
             $said | Should -Contain 'result Failed PermissionDenied'

@@ -56,6 +56,33 @@ function Find-TcpPowerShellForUser {
     $null
 }
 
+function Invoke-TcpAsUser {
+    <#
+    .SYNOPSIS
+    Linux, as root: runs a script as another user (setpriv) in a PowerShell that user can start,
+    with a world-readable copy of the module under test imported (a clone under a 0700 folder, as
+    mktemp -d makes, is not readable by others). Returns the output lines, or $null when no
+    PowerShell here can run as that user (the caller skips, saying so).
+    #>
+    param([Parameter(Mandatory)] [string] $Script, [int] $Uid = 65534)
+    $pwsh = Find-TcpPowerShellForUser -Uid $Uid
+    if (-not $pwsh) { return $null }
+    $copy = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-user-' + [guid]::NewGuid().ToString('N'))
+    Copy-Item -LiteralPath (Get-Module TcpClose).ModuleBase -Destination $copy -Recurse
+    chmod -R a+rX $copy
+    try {
+        $full = "`$PSStyle.OutputRendering = 'PlainText'; Import-Module '$(Join-Path $copy 'TcpClose.psd1')'; $Script"
+        @(setpriv "--reuid=$Uid" "--regid=$Uid" --clear-groups $pwsh -NoProfile -NonInteractive -Command $full 2>&1 | ForEach-Object { "$_" })
+    }
+    finally {
+        Remove-Item -LiteralPath $copy -Recurse -Force
+    }
+}
+
+# Why Invoke-TcpAsUser returned $null: the reason a test skips with.
+$TcpNoUserPowerShell = "user nobody can run no PowerShell here: this one ($PSHOME) is in a folder only root can read " +
+    '(a .NET tool restored under root''s home is), and no pwsh on PATH works for nobody; install PowerShell where every user can run it'
+
 function Get-SsRow {
     <#
     .SYNOPSIS

@@ -102,7 +102,7 @@ namespace TcpClose.Tests
             Assert.Equal(source, row.Source);
 
             // The same row through Read: TimeWait state, no owner, the timer as TimerRemaining.
-            var entry = Assert.Single(Read(source, new TcpTableFilter { LocalPorts = new[] { local.Port }, RemotePorts = new[] { lport }, ResolveAllOwners = true }));
+            var entry = Assert.Single(Read(source, new TcpTableFilter { LocalPorts = new[] { local.Port }, RemotePorts = new[] { lport } }));
             Assert.Equal(TcpState.TimeWait, entry.State);
             Assert.Null(entry.OwningProcess);
             Assert.NotNull(entry.TimerRemaining);
@@ -262,8 +262,10 @@ namespace TcpClose.Tests
             Assert.Equal(Environment.ProcessId, listen.OwningProcess);
             Assert.Equal(Process.GetCurrentProcess().ProcessName.Substring(0, Math.Min(15, Process.GetCurrentProcess().ProcessName.Length)), listen.ProcessName);
             Assert.True(listen.Inode > 0);
-            // By default only Listen rows are resolved (the /proc/*/fd walk is costly).
-            Assert.All(rows.Where(r => r.State != TcpState.Listen), r => Assert.Null(r.OwningProcess));
+            // Every row with a socket has its owner, found when first read: the listener and the
+            // accepted side (the rows of this local port) are both ours.
+            Assert.Equal(2, rows.Count);
+            Assert.All(rows, r => Assert.Equal(Environment.ProcessId, r.OwningProcess));
 
             // With OwningProcesses every row is resolved and filtered by PID.
             var mine = Read(source, new TcpTableFilter { LocalPorts = new[] { port, ((IPEndPoint)c.LocalEndPoint).Port }, OwningProcesses = new[] { Environment.ProcessId } });

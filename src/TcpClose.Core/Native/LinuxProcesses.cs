@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 
 namespace TcpClose.Native
 {
-    /// <summary>Which process holds a socket inode, from /proc/&lt;pid&gt;/fd (what ss -p and lsof do).</summary>
+    /// <summary>Which sockets a process holds, from /proc/&lt;pid&gt;/fd (what ss -p and lsof read).</summary>
     internal static class LinuxProcesses
     {
         /// <summary>readlink(2).</summary>
@@ -15,46 +15,54 @@ namespace TcpClose.Native
         [DllImport("libc", SetLastError = true)]
         static extern unsafe IntPtr readlink(byte* path, byte* buf, IntPtr bufsize);
 
-        /// <summary>Socket inode to PID for every process whose fds we may read; others are skipped silently.</summary>
-        /// <remarks>One pass over /proc/*/fd; costs one readlink per open fd on the machine, so it is
-        /// built at most once per table read and only when an owner is needed. A socket shared by
-        /// several processes (fork, SCM_RIGHTS) maps to the first PID found.</remarks>
-        internal static Dictionary<long, int> MapSocketInodes()
+        /// <summary>The PIDs under /proc, in the kernel's order (ascending tgid); empty when /proc cannot be read.</summary>
+        internal static int[] ListProcesses()
         {
-            var map = new Dictionary<long, int>();
-            string[] procs;
+            string[] dirs;
             try
             {
-                procs = Directory.GetDirectories("/proc");
+                dirs = Directory.GetDirectories("/proc");
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                return map;
+                return Array.Empty<int>();
+            }
+            var pids = new List<int>(dirs.Length);
+            foreach (string dir in dirs)
+            {
+                int slash = dir.LastIndexOf('/');
+                if (int.TryParse(dir.Substring(slash + 1), out int pid))
+                    pids.Add(pid);
+            }
+            return pids.ToArray();
+        }
+
+        /// <summary>The socket inodes one process holds open: one readlink per fd of that process only.</summary>
+        /// <remarks>Empty for another user's process (EACCES, unless root or CAP_SYS_PTRACE) and for a
+        /// process that exited meanwhile (ENOENT): neither is an error. <paramref name="stopAt"/> &gt; 0
+        /// ends the read as soon as that inode is seen (it is then the last one yielded).</remarks>
+        internal static IEnumerable<long> SocketInodesOf(int pid, long stopAt = 0)
+        {
+            string[] fds;
+            try
+            {
+                fds = Directory.GetFileSystemEntries("/proc/" + pid.ToString() + "/fd");
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                yield break; // another user's process, or it exited
             }
             var path = new byte[64];
             var target = new byte[64];
-            foreach (string dir in procs)
+            foreach (string fd in fds)
             {
-                int slash = dir.LastIndexOf('/');
-                if (!int.TryParse(dir.Substring(slash + 1), out int pid))
+                long inode = ReadSocketInode(fd, ref path, target);
+                if (inode <= 0)
                     continue;
-                IEnumerable<string> fds;
-                try
-                {
-                    fds = Directory.GetFileSystemEntries(dir + "/fd");
-                }
-                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-                {
-                    continue; // another user's process, or it exited
-                }
-                foreach (string fd in fds)
-                {
-                    long inode = ReadSocketInode(fd, ref path, target);
-                    if (inode > 0 && !map.ContainsKey(inode))
-                        map.Add(inode, pid);
-                }
+                yield return inode;
+                if (inode == stopAt)
+                    yield break;
             }
-            return map;
         }
 
         /// <summary>The inode of "socket:[N]" the link points at, or -1.</summary>

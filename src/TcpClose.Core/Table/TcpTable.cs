@@ -101,19 +101,25 @@ namespace TcpClose
         static IEnumerable<TcpTableEntry> Entries(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
         {
             var names = new AddressTextCache();
-            var owners = new OwnerLookup();
+            var owners = new SocketOwners();
             bool linux = source == TcpTableSource.Netlink || source == TcpTableSource.ProcNet;
+            // -OwningProcess on Linux: only those processes' descriptors are read, never the host's.
+            Dictionary<long, int> only = linux && q.FiltersPids ? SocketOwners.SocketsOf(q.OwningPids) : null;
             foreach (var (src, row) in Rows(q, source, fallBack, warnings))
             {
                 RawTcpRow r = row;
                 int? pid = null;
-                if (linux)
+                // Linux: the owner of a row with a socket (inode 0: TIME_WAIT and request sockets,
+                // which no process holds) is found when first asked for, by the read's SocketOwners.
+                bool later = false;
+                if (only != null)
                 {
-                    // Inode 0: TIME_WAIT and request sockets, which no process holds. Listeners and
-                    // bound sockets (listed only when asked for) are what hold a port: always resolved.
-                    if (r.Inode > 0 && (r.State == TcpState.Listen || r.State == TcpState.Bound || q.ResolveAllOwners))
-                        pid = owners.PidOfInode(r.Inode);
+                    if (r.Inode <= 0 || !only.TryGetValue(r.Inode, out int holder))
+                        continue;
+                    pid = holder;
                 }
+                else if (linux)
+                    later = r.Inode > 0;
                 else if (r.Pid >= 0)
                     pid = r.Pid;
                 if (!q.MatchesPid(pid))
@@ -128,7 +134,7 @@ namespace TcpClose
                     // null; the bind diagnosis still needs it to say how long TIME_WAIT holds a port.
                     TimeWaitLeft = r.State == TcpState.TimeWait && r.TimerMs >= 0 ? TimeSpan.FromMilliseconds(r.TimerMs) : (TimeSpan?)null,
                     TimeWaitLeftEstimated = r.TimerEstimated,
-                };
+                }.OwnedLater(later ? owners : null);
             }
         }
 
@@ -374,42 +380,6 @@ namespace TcpClose
         {
             int v = (int)s;
             return v >= 1 && v <= 12 ? (TcpState)v : TcpState.Unknown;
-        }
-
-        /// <summary>PIDs and process names for one read, looked up lazily and once.</summary>
-        sealed class OwnerLookup
-        {
-            Dictionary<long, int> _inodes;
-            readonly Dictionary<int, string> _names = new Dictionary<int, string>();
-
-            internal int? PidOfInode(long inode)
-            {
-                if (_inodes == null)
-                    _inodes = LinuxProcesses.MapSocketInodes();
-                return _inodes.TryGetValue(inode, out int pid) ? pid : (int?)null;
-            }
-
-            internal string NameOf(int pid, bool linux)
-            {
-                if (_names.TryGetValue(pid, out string name))
-                    return name;
-                if (linux)
-                    name = LinuxProcesses.ReadProcessName(pid);
-                else
-                {
-                    try
-                    {
-                        using (var p = Process.GetProcessById(pid))
-                            name = p.ProcessName;
-                    }
-                    catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is System.ComponentModel.Win32Exception)
-                    {
-                        name = null; // gone, or not ours to see
-                    }
-                }
-                _names[pid] = name;
-                return name;
-            }
         }
     }
 }

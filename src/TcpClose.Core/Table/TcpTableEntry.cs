@@ -21,8 +21,8 @@ namespace TcpClose
             RemoteAddress = remoteAddress;
             RemotePort = remotePort;
             State = state;
-            OwningProcess = owningProcess;
-            ProcessName = processName;
+            _owningProcess = owningProcess;
+            _processName = processName;
             TimerRemaining = timerRemaining;
             Inode = inode;
             Source = source;
@@ -36,9 +36,51 @@ namespace TcpClose
         public TcpState State { get; }
         /// <summary>"IPv4" or "IPv6", from the address as shown.</summary>
         public string AddressFamily => LocalAddress != null && LocalAddress.IndexOf(':') >= 0 ? "IPv6" : "IPv4";
-        /// <summary>PID of the owning process where known; null where the OS does not say (TIME_WAIT rows never have one).</summary>
-        public int? OwningProcess { get; }
-        public string ProcessName { get; }
+        /// <summary>
+        /// PID of the owning process where known; null where the OS does not say (TIME_WAIT rows never
+        /// have one). On Linux it is found when first read (see <see cref="SocketOwners"/>).
+        /// </summary>
+        public int? OwningProcess
+        {
+            get
+            {
+                ResolveOwner();
+                return _owningProcess;
+            }
+        }
+
+        public string ProcessName
+        {
+            get
+            {
+                ResolveOwner();
+                return _processName;
+            }
+        }
+
+        int? _owningProcess;
+        string _processName;
+        SocketOwners _owners;
+
+        /// <summary>Linux: the owner is looked up in <paramref name="owners"/> when first asked for (null: it is known).</summary>
+        internal TcpTableEntry OwnedLater(SocketOwners owners)
+        {
+            _owners = owners;
+            return this;
+        }
+
+        void ResolveOwner()
+        {
+            SocketOwners owners = System.Threading.Volatile.Read(ref _owners);
+            if (owners == null)
+                return;
+            // Two threads asking at once both find the same answer; the fields are written before
+            // the resolver is let go, so whoever sees it gone sees them.
+            int? pid = owners.PidOfInode(Inode ?? 0);
+            _processName = pid.HasValue ? owners.NameOf(pid.Value, true) : null;
+            _owningProcess = pid;
+            System.Threading.Volatile.Write(ref _owners, null);
+        }
         /// <summary>Time left on the socket's active timer where the OS says (TIME_WAIT: time until the row goes).</summary>
         public TimeSpan? TimerRemaining { get; }
         /// <summary>Linux socket inode (0 for TIME_WAIT); null elsewhere.</summary>

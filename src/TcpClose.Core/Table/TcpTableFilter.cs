@@ -14,11 +14,10 @@ namespace TcpClose
         public IReadOnlyList<int> LocalPorts { get; set; }
         public IReadOnlyList<string> RemoteAddresses { get; set; }
         public IReadOnlyList<int> RemotePorts { get; set; }
-        public IReadOnlyList<int> OwningProcesses { get; set; }
         /// <summary>
-        /// Resolve OwningProcess/ProcessName for every row (costly on Linux: a walk of /proc/*/fd).
-        /// Listen and Bound rows are always resolved; this forces all rows. Implied by <see cref="OwningProcesses"/>.
+        /// Only rows these processes hold. On Linux only their descriptors are read (never the
+        /// host's); every other row's owner is found when first asked for (see SocketOwners).
         /// </summary>
-        public bool ResolveAllOwners { get; set; }
+        public IReadOnlyList<int> OwningProcesses { get; set; }
     }
 }

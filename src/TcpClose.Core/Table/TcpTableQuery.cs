@@ -31,14 +31,15 @@ namespace TcpClose
             _localPorts = LocalPorts == null ? null : new HashSet<int>(LocalPorts);
             _remotePorts = RemotePorts == null ? null : new HashSet<int>(RemotePorts);
             _pids = filter.OwningProcesses != null && filter.OwningProcesses.Count > 0 ? new HashSet<int>(Pids(filter.OwningProcesses)) : null;
-            ResolveAllOwners = filter.ResolveAllOwners || _pids != null;
         }
 
         internal IReadOnlyList<TcpState> States { get; }
         internal IReadOnlyList<int> LocalPorts { get; }
         internal IReadOnlyList<int> RemotePorts { get; }
-        internal bool ResolveAllOwners { get; }
         internal bool FiltersPids => _pids != null;
+
+        /// <summary>The PIDs asked for (-OwningProcess), when <see cref="FiltersPids"/>.</summary>
+        internal IEnumerable<int> OwningPids => _pids;
 
         /// <summary>Everything but the PID test (the PID may need a lookup first).</summary>
         [MethodImpl(Jit.Hot)]

@@ -27,9 +27,8 @@ namespace TcpClose.Commands
             filter.States = State;
             filter.OwningProcesses = OwningProcess;
 
-            // Like Get-NetTCPConnection, every row shows its owner. On Linux that is one walk of
-            // /proc/*/fd per call, measured as no slower than Listen-only resolution (README).
-            filter.ResolveAllOwners = true;
+            // Like Get-NetTCPConnection, every row shows its owner; on Linux it is found when first
+            // read (a pipeline that never reads OwningProcess walks no /proc/*/fd).
             WriteRows(() => TcpTable.Read(filter));
         }
 

@@ -104,7 +104,6 @@ namespace TcpClose.Commands
                 RemotePorts = RemotePort,
                 OwningProcesses = OwningProcess,
                 // The -WhatIf/-Confirm target names the owner of each connection (TIME_WAIT rows have none and cost nothing).
-                ResolveAllOwners = true,
             };
 
             // Read every matching row before removing any: a netlink dump resumes by position in a hash
