@@ -25,6 +25,11 @@ static class Program
                          closes, and the TIME_WAIT rows each leaves
           --remove N     instead: remove N (<= 20000) TIME_WAIT rows of one port with TcpClose and with
                          ss -K, refilled before each, R runs each. Needs root.
+          --owners N     instead: make a busy host for Owners.Bench.ps1: N worker processes, each with
+                         --conns C (20) loopback connections and --files F (100) open files, and
+                         one holder process with one listener and one connection (started before
+                         the workers, or after them with --holder-last); with --hold it prints
+                         "ready: ..." and keeps them until a line (or EOF) on stdin, then ends them
           --lock-file F  the table lock: every mode but --hold holds an exclusive flock on F while it
                          runs (waiting up to 15 min for it), so two benchmarks never fill or clear the
                          table at once. Default: tcpclose-table.lock in the OS temp folder.
@@ -40,8 +45,8 @@ static class Program
 
     static int Main(string[] args)
     {
-        int n = 40000, runs = 5, remove = 0, probes = 0;
-        bool hold = false;
+        int n = 40000, runs = 5, remove = 0, probes = 0, owners = 0, conns = 20, files = 100;
+        bool hold = false, holderLast = false;
         string lockFile = TableLock.DefaultPath;
         for (int i = 0; i < args.Length; i++)
         {
@@ -58,6 +63,20 @@ static class Program
                     break;
                 case "--probe" when i + 1 < args.Length && int.TryParse(args[i + 1], out probes) && probes > 0 && probes <= 20000:
                     i++;
+                    break;
+                case "--hold-port":
+                    return BusyHost.HoldPort();
+                case "--owners" when i + 1 < args.Length && int.TryParse(args[i + 1], out owners) && owners > 0 && owners <= 20000:
+                    i++;
+                    break;
+                case "--conns" when i + 1 < args.Length && int.TryParse(args[i + 1], out conns) && conns >= 0 && conns <= 1000:
+                    i++;
+                    break;
+                case "--files" when i + 1 < args.Length && int.TryParse(args[i + 1], out files) && files >= 0 && files <= 10000:
+                    i++;
+                    break;
+                case "--holder-last":
+                    holderLast = true;
                     break;
                 case "--lock-file" when i + 1 < args.Length && args[i + 1].Length > 0:
                     lockFile = args[++i];
@@ -86,6 +105,16 @@ static class Program
         }
         if (probes > 0)
             return ProbeBenchmark.Run(probes);
+        if (owners > 0)
+        {
+            using BusyHost host = BusyHost.Make(owners, conns, files, holderLast, Console.Out);
+            var (processes, descriptors) = BusyHost.Count();
+            Console.WriteLine($"ready: port {host.Port} holder {host.HolderPid} processes {processes} descriptors {descriptors}");
+            Console.Out.Flush();
+            if (hold)
+                Console.In.ReadLine();
+            return 0;
+        }
         if (remove > 0)
             return RemovalBenchmark.Run(remove, runs); // its own mode: see RemovalBenchmark.cs
         int maxTw = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/tcp_max_tw_buckets").Trim());
@@ -124,9 +153,9 @@ static class Program
         var all = new TcpTableFilter();
         var one = new TcpTableFilter { LocalPorts = new[] { onePort } };
 
-        int CountNetlink() { int c = 0; foreach (var _ in TcpTable.ReadTimeWait(all, TcpTableSource.Netlink, null)) c++; return c; }
-        int CountProc() { int c = 0; foreach (var _ in TcpTable.ReadTimeWait(all, TcpTableSource.ProcNet, null)) c++; return c; }
-        int CountOnePort() { int c = 0; foreach (var _ in TcpTable.ReadTimeWait(one, TcpTableSource.Netlink, null)) c++; return c; }
+        int CountNetlink() { int c = 0; foreach (var _ in TcpTable.ReadTimeWait(all.From(TcpTableSource.Netlink))) c++; return c; }
+        int CountProc() { int c = 0; foreach (var _ in TcpTable.ReadTimeWait(all.From(TcpTableSource.ProcNet))) c++; return c; }
+        int CountOnePort() { int c = 0; foreach (var _ in TcpTable.ReadTimeWait(one.From(TcpTableSource.Netlink))) c++; return c; }
         int CountIpgp() => IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpConnections()
             .Count(c => c.State == System.Net.NetworkInformation.TcpState.TimeWait);
         // The cost of owners on Linux: Listen rows are resolved by default, every row on request

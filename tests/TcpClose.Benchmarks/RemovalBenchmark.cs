@@ -179,7 +179,7 @@ static class RemovalBenchmark
     /// <summary>ss -K, wall time including reading the line it prints per socket killed.</summary>
     static int SsKill(int port) => Ss.CountLines($"-K -tan state time-wait ( sport = :{port} )", skipHeader: true);
 
-    static int Count(int port) => TcpTable.ReadTimeWait(new TcpTableFilter { LocalPorts = new[] { port } }, TcpTableSource.Netlink, null).Count();
+    static int Count(int port) => TcpTable.ReadTimeWait(new TcpTableFilter { LocalPorts = new[] { port }, Source = TcpTableSource.Netlink }).Count();
 
     /// <summary>Polls (bounded) until the last rows have reached TIME_WAIT.</summary>
     static int WaitForRows(int port, int n)

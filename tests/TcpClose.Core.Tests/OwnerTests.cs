@@ -35,7 +35,10 @@ namespace TcpClose.Tests
                 Dictionary<string, int[]> ss = Poll.Until(() => SsOwners(port), o => o.TryGetValue(clientKey, out int[] p) && p.Length == 2, TimeSpan.FromSeconds(10));
                 Assert.Equal(2, ss[clientKey].Length);
 
-                List<TcpTableEntry> rows = TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port, clientPort } }).ToList();
+                // This test's own rows, by 4-tuple: other connections may share the client's local
+                // port (outgoing connections to other destinations can), never the listener's.
+                List<TcpTableEntry> rows = TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port, clientPort } })
+                    .Where(r => r.LocalPort == port || r.RemotePort == port).ToList();
                 Assert.Equal(3, rows.Count); // the listener, the accepted side, the client's side
                 foreach (TcpTableEntry row in rows)
                 {

@@ -239,7 +239,7 @@ namespace TcpClose.Tests
             Assert.Equal(TcpState.TimeWait, Row(clientEnd, serverEnd)?.State);
 
             // A row from /proc/net/tcp (no kernel id) is found and removed.
-            TcpTableEntry fromProc = TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { clientEnd.Port }, RemotePorts = new[] { serverEnd.Port } }, TcpTableSource.ProcNet).Single();
+            TcpTableEntry fromProc = TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { clientEnd.Port }, RemotePorts = new[] { serverEnd.Port }, Source = TcpTableSource.ProcNet }).Single();
             RemovalResult result = removal.Remove(TcpRowKey.From(fromProc), out TcpCloseException error);
             Assert.Null(error);
             Assert.Equal(RemovalOutcome.Removed, result.Outcome);

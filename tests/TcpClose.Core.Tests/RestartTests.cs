@@ -131,5 +131,32 @@ namespace TcpClose.Tests
             Assert.False(busy.CanBind);
             Assert.Contains(busy.BlockedBy, r => r.State == TcpState.Listen && r.LocalPort == port);
         }
+
+        /// <summary>
+        /// The bind diagnosis counts only rows that can block the bind: an IPv4 TIME_WAIT row on port
+        /// P holds 0.0.0.0:P, but not a :: listener without dual mode (IPV6_V6ONLY, .NET's default),
+        /// which Linux binds past it; that verdict names no TIME_WAIT row.
+        /// </summary>
+        [LinuxFact]
+        public void AnIPv4TimeWaitRowCountsAgainstAnIPv4BindOnlyNotAnIPv6OnlyOne()
+        {
+            Listener old = Loopback.Listen("127.0.0.1");
+            int port = old.LocalPort;
+            var (client, server) = Loopback.Pair(old);
+            server.Close(CloseStyle.Graceful, 0, TimeSpan.Zero);
+            Assert.True(client.Receive(16, TimeSpan.FromSeconds(5), true, null).EndOfStream);
+            client.Close(CloseStyle.Graceful, 0, TimeSpan.Zero);
+            Assert.True(Loopback.WaitFor(() => Loopback.Row(server.LocalAddress, port, server.RemoteAddress, server.RemotePort)?.State == TcpState.TimeWait, TimeSpan.FromSeconds(5)));
+            old.Stop();
+
+            BindTestResult v4 = BindDiagnosis.Test(new BindTestOptions { Address = "0.0.0.0", Port = port });
+            Assert.False(v4.CanBind);
+            Assert.Equal(1, v4.TimeWaitCount);
+
+            BindTestResult v6Only = BindDiagnosis.Test(new BindTestOptions { Address = "::", Port = port });
+            Assert.True(v6Only.CanBind);
+            Assert.Equal(0, v6Only.TimeWaitCount);
+            Assert.DoesNotContain("TIME_WAIT", v6Only.Advice);
+        }
     }
 }

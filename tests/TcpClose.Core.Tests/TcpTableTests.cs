@@ -14,7 +14,7 @@ namespace TcpClose.Tests
         static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
 
         static List<TcpTableEntry> Read(TcpTableSource source, TcpTableFilter filter = null) =>
-            TcpTable.Read(filter ?? new TcpTableFilter(), source).ToList();
+            TcpTable.Read((filter ?? new TcpTableFilter()).From(source)).ToList();
 
         static string Key(TcpTableEntry e) => $"{e.LocalAddress}|{e.LocalPort}|{e.RemoteAddress}|{e.RemotePort}|{e.State}";
 
@@ -93,7 +93,7 @@ namespace TcpClose.Tests
             int lport = ((IPEndPoint)l.LocalEndPoint).Port;
             // Both ports: on a busy machine other TIME_WAIT rows may share our ephemeral port number.
             var filter = new TcpTableFilter { LocalPorts = new[] { local.Port }, RemotePorts = new[] { lport } };
-            var rows = Poll.Until(() => TcpTable.ReadTimeWait(filter, source, null).ToList(), r => r.Count > 0, Deadline);
+            var rows = Poll.Until(() => TcpTable.ReadTimeWait(filter.From(source)).ToList(), r => r.Count > 0, Deadline);
             var row = Assert.Single(rows);
             Assert.Equal(address, row.LocalAddress);
             Assert.Equal(((IPEndPoint)l.LocalEndPoint).Port, row.RemotePort);
@@ -288,12 +288,12 @@ namespace TcpClose.Tests
             net.Connect(l);
             int port = ((IPEndPoint)l.LocalEndPoint).Port;
             int Fds() => System.IO.Directory.GetFileSystemEntries("/proc/self/fd").Length;
-            TcpTable.Read(new TcpTableFilter(), source).First(); // warm up (thread pool, JIT)
+            TcpTable.Read(new TcpTableFilter { Source = source }).First(); // warm up (thread pool, JIT)
             int before = Fds();
             for (int i = 0; i < 200; i++)
             {
-                Assert.NotNull(TcpTable.Read(new TcpTableFilter(), source).First());
-                Assert.NotEmpty(TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port } }, source).Take(1).ToList());
+                Assert.NotNull(TcpTable.Read(new TcpTableFilter { Source = source }).First());
+                Assert.NotEmpty(TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port }, Source = source }).Take(1).ToList());
             }
             // Other tests open sockets in parallel; 400 leaked reads would show far above that noise.
             Assert.InRange(Fds() - before, -100, 100);
@@ -321,7 +321,7 @@ namespace TcpClose.Tests
         [LinuxFact]
         public void ANamedSourceOfAnotherOsIsPlatformNotSupported()
         {
-            var ex = Assert.Throws<TcpCloseException>(() => TcpTable.Read(new TcpTableFilter(), TcpTableSource.WindowsTcpTable));
+            var ex = Assert.Throws<TcpCloseException>(() => TcpTable.Read(new TcpTableFilter { Source = TcpTableSource.WindowsTcpTable }));
             Assert.Equal(ErrorIds.PlatformNotSupported, ex.ErrorId);
             Assert.Equal(TcpErrorCategory.NotImplemented, ex.Category);
         }

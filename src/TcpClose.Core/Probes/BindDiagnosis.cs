@@ -82,10 +82,10 @@ namespace TcpClose
         }
 
         /// <summary>The AddressInUse error for a failed bind, its message naming what holds the port and what to do.</summary>
-        internal static TcpCloseException AddressInUse(SocketException ex, IPAddress address, int port, bool reuseAddress, string doing)
+        internal static TcpCloseException AddressInUse(SocketException ex, IPAddress address, int port, bool reuseAddress, string doing, bool dualMode = false)
         {
             string endpoint = Endpoints.Show(address, port);
-            Holders holders = Holders.Read(address, port);
+            Holders holders = Holders.Read(address, port, dualMode);
             string why = (ex.SocketErrorCode == SocketError.AccessDenied ? ExclusiveNote : "") + Advice(holders, port, reuseAddress);
             return new TcpCloseException(ErrorIds.AddressInUse, TcpErrorCategory.ResourceUnavailable,
                 $"Cannot {doing} {endpoint}: the address is already in use. {why}", endpoint, ex);
@@ -182,14 +182,19 @@ namespace TcpClose
 
             private static readonly TcpState[] AllStates = (TcpState[])Enum.GetValues(typeof(TcpState));
 
-            public static Holders Read(IPAddress address, int port)
+            /// <summary>
+            /// The rows that can block a bind to address:port. <paramref name="dualMode"/>: an IPv6
+            /// socket that takes IPv4 too (IPV6_V6ONLY off); .NET's IPv6 sockets are IPV6_V6ONLY, and
+            /// Linux then never matches them against IPv4 sockets (ipv6_rcv_saddr_equal).
+            /// </summary>
+            public static Holders Read(IPAddress address, int port, bool dualMode = false)
             {
                 var holders = new Holders();
                 try
                 {
                     // Every state, Bound included (listed only when asked for: Linux 6.9+ netlink).
                     var rows = TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port }, States = AllStates })
-                        .Where(r => Overlaps(address, r.LocalAddress))
+                        .Where(r => Overlaps(address, r.LocalAddress, dualMode))
                         .ToList();
                     holders.Rows = rows;
                     var timeWait = rows.Where(r => r.State == TcpState.TimeWait).ToList();
@@ -207,13 +212,19 @@ namespace TcpClose
                 return holders;
             }
 
-            // A wildcard on either side (0.0.0.0, ::) overlaps every address of the family; an IPv6
-            // wildcard may be dual-stack and cover IPv4 too.
-            private static bool Overlaps(IPAddress wanted, string rowAddress)
+            // A wildcard on either side (0.0.0.0, ::) overlaps every address of the family. An IPv6
+            // wildcard row may be dual-stack and cover IPv4 too (the table does not say); the IPv6
+            // wildcard asked for covers IPv4 only in dual mode.
+            private static bool Overlaps(IPAddress wanted, string rowAddress, bool dualMode)
             {
                 if (!IPAddress.TryParse(rowAddress, out IPAddress row))
                 {
                     return true;
+                }
+
+                if (wanted.AddressFamily == AddressFamily.InterNetworkV6 && !dualMode && row.AddressFamily == AddressFamily.InterNetwork)
+                {
+                    return false; // rows shown as IPv4 are IPv4 sockets, or IPv6 ones on v4-mapped addresses: neither meets an IPV6_V6ONLY bind
                 }
 
                 bool rowAny = row.Equals(IPAddress.Any) || row.Equals(IPAddress.IPv6Any);

@@ -74,7 +74,7 @@ namespace TcpClose
                 string endpoint = Endpoints.Show(address, options.Port);
                 if (ex.SocketErrorCode == SocketError.AddressAlreadyInUse || BindDiagnosis.IsHeldExclusively(ex.SocketErrorCode, address, options.Port))
                 {
-                    throw BindDiagnosis.AddressInUse(ex, address, options.Port, options.ReuseAddress, "listen on");
+                    throw BindDiagnosis.AddressInUse(ex, address, options.Port, options.ReuseAddress, "listen on", options.DualMode);
                 }
 
                 throw SocketSetup.Map(ex, endpoint, "listen on");

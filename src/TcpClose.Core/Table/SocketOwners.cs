@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Threading.Tasks;
 using TcpClose.Native;
 
 namespace TcpClose
@@ -16,12 +17,14 @@ namespace TcpClose
     /// <list type="bullet">
     /// <item>lazy: nothing is read until an owner is asked for (a pipeline that never reads
     /// OwningProcess pays nothing);</item>
-    /// <item>incremental: the walk goes through /proc in the kernel's order (ascending PID) and
-    /// stops at the process that holds the socket asked for, resuming from there for the next;</item>
+    /// <item>incremental: the walk goes through /proc in the kernel's order (ascending PID), a batch
+    /// of processes at a time read on every core, and stops after the batch that holds the socket
+    /// asked for, resuming from there for the next;</item>
     /// <item>remembered across reads: every socket seen on a walk is noted process-wide with its
     /// PID, and a later answer from that note is used only after reading that one process's
     /// descriptors shows it still holds the socket (so a closed socket, a reused inode or an
-    /// exited process never gives a wrong owner).</item>
+    /// exited process never gives a wrong owner); that process is read once per table read, and
+    /// every socket of it that was noted is taken from that one read.</item>
     /// </list>
     /// A socket held by several processes (after fork, or passed over a Unix socket) is given to the
     /// first in /proc order: the lowest PID, usually the parent. Another user's processes are not
@@ -36,8 +39,10 @@ namespace TcpClose
 
         readonly Dictionary<long, int> _found = new Dictionary<long, int>();
         readonly Dictionary<int, string> _names = new Dictionary<int, string>();
+        readonly HashSet<int> _checked = new HashSet<int>();
         int[] _pids;
         int _next;
+        int _batch = 8;
 
         /// <summary>Counters for the benchmark: processes whose descriptors were read, and why.</summary>
         internal static long ProcessesWalked, ProcessesVerified;
@@ -51,30 +56,57 @@ namespace TcpClose
             {
                 if (_found.TryGetValue(inode, out int pid))
                     return pid;
-                if (s_seen.TryGetValue(inode, out int noted) && Holds(noted, inode))
+                if (s_seen.TryGetValue(inode, out int noted) && _checked.Add(noted))
                 {
-                    _found[inode] = noted;
-                    return noted;
+                    // Remembered from an earlier read: that one process is read now (once per read),
+                    // and every socket it still holds and was remembered for is taken at once.
+                    System.Threading.Interlocked.Increment(ref ProcessesVerified);
+                    foreach (long socket in LinuxProcesses.SocketInodesOf(noted))
+                    {
+                        if (!_found.ContainsKey(socket) && s_seen.TryGetValue(socket, out int first) && first == noted)
+                            _found.Add(socket, noted);
+                    }
+                    if (_found.TryGetValue(inode, out pid))
+                        return pid;
                 }
+                s_seen.TryRemove(inode, out _); // gone from where it was seen: walk
                 if (_pids == null)
                     _pids = LinuxProcesses.ListProcesses();
+                // Processes are read in batches, on every core (the walk is one readlink per
+                // descriptor: kernel time, which runs in parallel), and taken in /proc order. A batch
+                // grows from 8 to 256 processes, so an owner found early costs little reading ahead.
                 while (_next < _pids.Length)
                 {
-                    int candidate = _pids[_next++];
-                    System.Threading.Interlocked.Increment(ref ProcessesWalked);
-                    bool holds = false;
-                    foreach (long socket in LinuxProcesses.SocketInodesOf(candidate))
+                    int start = _next;
+                    int count = Math.Min(_batch, _pids.Length - start);
+                    var sockets = new List<long>[count];
+                    if (count == 1 || Environment.ProcessorCount == 1)
                     {
-                        // The first process in /proc order keeps a shared socket.
-                        if (!_found.ContainsKey(socket))
-                        {
-                            _found.Add(socket, candidate);
-                            Note(socket, candidate);
-                        }
-                        holds |= socket == inode;
+                        for (int i = 0; i < count; i++)
+                            sockets[i] = LinuxProcesses.SocketInodesOf(_pids[start + i]);
                     }
-                    if (holds)
-                        return _found[inode];
+                    else
+                    {
+                        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                            i => sockets[i] = LinuxProcesses.SocketInodesOf(_pids[start + i]));
+                    }
+                    _next = start + count;
+                    _batch = Math.Min(_batch * 2, 256);
+                    System.Threading.Interlocked.Add(ref ProcessesWalked, count);
+                    for (int i = 0; i < count; i++)
+                    {
+                        foreach (long socket in sockets[i])
+                        {
+                            // The first process in /proc order keeps a shared socket.
+                            if (!_found.ContainsKey(socket))
+                            {
+                                _found.Add(socket, _pids[start + i]);
+                                Note(socket, _pids[start + i]);
+                            }
+                        }
+                    }
+                    if (_found.TryGetValue(inode, out pid))
+                        return pid;
                 }
                 return null;
             }
@@ -122,18 +154,6 @@ namespace TcpClose
                 }
             }
             return map;
-        }
-
-        static bool Holds(int pid, long inode)
-        {
-            System.Threading.Interlocked.Increment(ref ProcessesVerified);
-            foreach (long socket in LinuxProcesses.SocketInodesOf(pid, stopAt: inode))
-            {
-                if (socket == inode)
-                    return true;
-            }
-            s_seen.TryRemove(inode, out _);
-            return false;
         }
 
         static void Note(long socket, int pid)

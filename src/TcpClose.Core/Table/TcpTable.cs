@@ -28,50 +28,39 @@ namespace TcpClose
         static readonly bool s_linux = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
         static readonly bool s_windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
 
-        /// <summary>The source <see cref="Read(TcpTableFilter)"/> uses on this OS.</summary>
+        /// <summary>The source <see cref="Read(TcpTableFilter)"/> uses on this OS unless the filter names one.</summary>
         public static TcpTableSource DefaultSource =>
             s_linux ? TcpTableSource.Netlink : s_windows ? TcpTableSource.WindowsTcpTable : TcpTableSource.IPGlobalProperties;
 
-        /// <summary>Rows matching the filter. Throws TcpCloseException(TcpTableUnavailable) when no source works.</summary>
-        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter) => Read(filter, null);
-
         /// <summary>
-        /// Rows matching the filter; <paramref name="onWarning"/> hears of rows skipped as malformed and
-        /// of a fall-back to another source.
+        /// Rows matching the filter: the one way to read the table, for every cmdlet and reader.
+        /// The filter also says where to read (<see cref="TcpTableFilter.Source"/>: the OS's best
+        /// source by default, falling back when it is refused; a named one only, PlatformNotSupported
+        /// where it does not exist) and who hears of skipped rows and fall-backs
+        /// (<see cref="TcpTableFilter.OnWarning"/>). Owners are found when first read (SocketOwners).
+        /// Argument errors are thrown by the call; TcpTableUnavailable while enumerating.
         /// </summary>
-        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter, Action<string> onWarning)
+        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter)
         {
-            var query = new TcpTableQuery(filter, false);
-            return Entries(query, DefaultSource, true, new TcpTableWarnings(onWarning));
+            var (query, source, fallBack, warnings) = Query(filter, timeWaitOnly: false);
+            return Entries(query, source, fallBack, warnings);
         }
 
-        /// <summary>Rows from one named source; PlatformNotSupported when that source does not exist here.</summary>
-        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter, TcpTableSource source) => Read(filter, source, null);
-
-        /// <summary>Rows from one named source, with warnings as in <see cref="Read(TcpTableFilter, Action{string})"/>.</summary>
-        public static IEnumerable<TcpTableEntry> Read(TcpTableFilter filter, TcpTableSource source, Action<string> onWarning)
+        /// <summary>The TIME_WAIT rows matching the filter (its States are ignored), with time left; as <see cref="Read"/> otherwise.</summary>
+        public static IEnumerable<TimeWaitEntry> ReadTimeWait(TcpTableFilter filter)
         {
-            CheckSource(source);
-            var query = new TcpTableQuery(filter, false);
-            return Entries(query, source, false, new TcpTableWarnings(onWarning));
+            var (query, source, fallBack, warnings) = Query(filter, timeWaitOnly: true);
+            return TimeWaitEntries(query, source, fallBack, warnings);
         }
 
-        /// <summary>The TIME_WAIT rows matching the filter (its States are ignored), with time left.</summary>
-        public static IEnumerable<TimeWaitEntry> ReadTimeWait(TcpTableFilter filter) => ReadTimeWait(filter, null);
-
-        /// <summary>TIME_WAIT rows, with warnings as in <see cref="Read(TcpTableFilter, Action{string})"/>.</summary>
-        public static IEnumerable<TimeWaitEntry> ReadTimeWait(TcpTableFilter filter, Action<string> onWarning)
+        static (TcpTableQuery, TcpTableSource, bool, TcpTableWarnings) Query(TcpTableFilter filter, bool timeWaitOnly)
         {
-            var query = new TcpTableQuery(filter, true);
-            return TimeWaitEntries(query, DefaultSource, true, new TcpTableWarnings(onWarning));
-        }
-
-        /// <summary>TIME_WAIT rows from one named source; PlatformNotSupported when it does not exist here.</summary>
-        public static IEnumerable<TimeWaitEntry> ReadTimeWait(TcpTableFilter filter, TcpTableSource source, Action<string> onWarning)
-        {
-            CheckSource(source);
-            var query = new TcpTableQuery(filter, true);
-            return TimeWaitEntries(query, source, false, new TcpTableWarnings(onWarning));
+            if (filter == null)
+                throw new ArgumentNullException(nameof(filter));
+            if (filter.Source.HasValue)
+                CheckSource(filter.Source.Value);
+            var query = new TcpTableQuery(filter, timeWaitOnly);
+            return (query, filter.Source ?? DefaultSource, !filter.Source.HasValue, new TcpTableWarnings(filter.OnWarning));
         }
 
         static void CheckSource(TcpTableSource source)

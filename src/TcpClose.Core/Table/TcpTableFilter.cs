@@ -19,5 +19,34 @@ namespace TcpClose
         /// host's); every other row's owner is found when first asked for (see SocketOwners).
         /// </summary>
         public IReadOnlyList<int> OwningProcesses { get; set; }
+
+        /// <summary>Where to read: null for the OS's best source (falling back when it is refused), else only this one.</summary>
+        public TcpTableSource? Source { get; set; }
+
+        /// <summary>Hears of rows skipped as malformed and of a fall-back to another source (a cmdlet's WriteWarning).</summary>
+        public System.Action<string> OnWarning { get; set; }
+
+        /// <summary>A copy of this filter that reads from <paramref name="source"/> only.</summary>
+        public TcpTableFilter From(TcpTableSource source)
+        {
+            var copy = (TcpTableFilter)MemberwiseClone();
+            copy.Source = source;
+            return copy;
+        }
+
+        /// <summary>
+        /// The filters every table cmdlet takes (-State, -LocalAddress, -LocalPort, -RemoteAddress,
+        /// -RemotePort, -OwningProcess), as given: one mapping for all of them.
+        /// </summary>
+        public static TcpTableFilter For(IReadOnlyList<TcpState> states, IReadOnlyList<string> localAddresses, IReadOnlyList<int> localPorts,
+            IReadOnlyList<string> remoteAddresses, IReadOnlyList<int> remotePorts, IReadOnlyList<int> owningProcesses) => new TcpTableFilter
+            {
+                States = states,
+                LocalAddresses = localAddresses,
+                LocalPorts = localPorts,
+                RemoteAddresses = remoteAddresses,
+                RemotePorts = remotePorts,
+                OwningProcesses = owningProcesses,
+            };
     }
 }

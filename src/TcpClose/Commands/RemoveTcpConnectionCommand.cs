@@ -95,23 +95,17 @@ namespace TcpClose.Commands
                     null));
             }
 
-            var filter = new TcpTableFilter
-            {
-                States = State,
-                LocalAddresses = LocalAddress,
-                LocalPorts = LocalPort,
-                RemoteAddresses = RemoteAddress,
-                RemotePorts = RemotePort,
-                OwningProcesses = OwningProcess,
-                // The -WhatIf/-Confirm target names the owner of each connection (TIME_WAIT rows have none and cost nothing).
-            };
+            // The -WhatIf/-Confirm target names the owner of each connection, found when it is named
+            // (TIME_WAIT rows have none and cost nothing).
+            TcpTableFilter filter = TcpTableFilter.For(State, LocalAddress, LocalPort, RemoteAddress, RemotePort, OwningProcess);
+            filter.OnWarning = WriteWarning;
 
             // Read every matching row before removing any: a netlink dump resumes by position in a hash
             // bucket, so destroying rows while it runs could make it skip others.
             var rows = new List<TcpTableEntry>();
             try
             {
-                rows.AddRange(TcpTable.Read(filter, WriteWarning));
+                rows.AddRange(TcpTable.Read(filter));
             }
             catch (TcpCloseException ex)
             {

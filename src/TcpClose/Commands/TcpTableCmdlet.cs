@@ -32,13 +32,12 @@ namespace TcpClose.Commands
         #endregion
 
         /// <summary>The endpoint filters as given; the derived cmdlet adds its own.</summary>
-        protected TcpTableFilter EndpointFilter() => new TcpTableFilter
+        protected TcpTableFilter EndpointFilter()
         {
-            LocalAddresses = LocalAddress,
-            LocalPorts = LocalPort,
-            RemoteAddresses = RemoteAddress,
-            RemotePorts = RemotePort,
-        };
+            TcpTableFilter filter = TcpTableFilter.For(null, LocalAddress, LocalPort, RemoteAddress, RemotePort, null);
+            filter.OnWarning = WriteWarning; // rows skipped as malformed, a fall-back to another source
+            return filter;
+        }
 
         /// <summary>
         /// Writes each row as the reader yields it; bad filter values and a table that cannot be read
