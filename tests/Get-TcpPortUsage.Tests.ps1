@@ -18,6 +18,8 @@ AfterAll { Remove-Module TcpClose -ErrorAction SilentlyContinue }
 
 BeforeDiscovery {
     $onLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
+    # A network namespace of the test's own (a host with its own TCP table and settings) needs root and ip.
+    $canNamespace = $onLinux -and "$(id -u)" -eq '0' -and [bool](Get-Command ip -ErrorAction SilentlyContinue)
 }
 
 Describe 'Get-TcpPortUsage' {
@@ -136,6 +138,61 @@ Describe 'Get-TcpPortUsage' {
         }
     }
 
+    It 'measures the rate TIME_WAIT rows are made at, and when the range runs out at it, in a namespace of its own (Linux, root)' -Skip:(-not $canNamespace) {
+        # A host of the test's own: loopback up, tcp_tw_reuse 0 (connect() may not take over TIME_WAIT
+        # ports, as toward a remote destination, so every row stays) and 1,000 ephemeral ports. A
+        # load there makes about 40 connections a second for 6 s, each closed first by the client.
+        $ns = 'tcpclose-rate-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        ip netns add $ns
+        try {
+            ip netns exec $ns ip link set lo up
+            ip netns exec $ns sysctl -q -w net.ipv4.tcp_tw_reuse=0
+            ip netns exec $ns sysctl -q -w net.ipv4.ip_local_port_range='40000 40999'
+            $load = {
+                param($ModulePath)
+                Import-Module $ModulePath
+                $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+                $listener.Start()
+                $port = $listener.LocalEndpoint.Port
+                $clock = [System.Diagnostics.Stopwatch]::StartNew()
+                $made = 0
+                $first = $null
+                while ($clock.Elapsed.TotalSeconds -lt 6) {
+                    while ($made -lt [int](40 * $clock.Elapsed.TotalSeconds)) {
+                        $client = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $port)
+                        $server = $listener.AcceptTcpClient()
+                        $client.Close()                                   # the client closes first
+                        $null = $server.GetStream().Read([byte[]]::new(1), 0, 1)   # its FIN
+                        $server.Close()
+                        if ($null -eq $first) { $first = $clock.Elapsed.TotalSeconds }
+                        $made++
+                    }
+                    Start-Sleep -Milliseconds 20
+                }
+                $usage = @(Get-TcpPortUsage -RemoteAddress 127.0.0.1 -RemotePort $port)
+                $actual = $made / ($clock.Elapsed.TotalSeconds - $first)
+                $listener.Stop()
+                [pscustomobject]@{ Made = $made; Actual = $actual; Usage = $usage } | ConvertTo-Json -Depth 3 -Compress
+            }
+            $out = ip netns exec $ns (Get-TcpTestPowerShell) -NoProfile -NonInteractive -Command "& { $load } '$((Get-Module TcpClose).Path -replace '\.dll$', '.psd1')'"
+            $r = ($out | Select-Object -Last 1) | ConvertFrom-Json
+        }
+        finally {
+            ip netns delete $ns
+        }
+        $r.Usage.Count | Should -Be 1
+        $u = $r.Usage[0]
+        $u.EphemeralPorts | Should -Be 1000
+        $u.TimeWait | Should -Be $r.Made -Because 'tcp_tw_reuse is 0 here: every row stays'
+        $u.TimeWaitReusable | Should -BeFalse
+        # The rate within 15% of the load's.
+        $u.TimeWaitPerSecond | Should -BeGreaterThan ($r.Actual * 0.85)
+        $u.TimeWaitPerSecond | Should -BeLessThan ($r.Actual * 1.15)
+        # 40/s x 60 s is more than 1,000 ports: the range runs out, in (free ports / rate) seconds.
+        $expected = [math]::Ceiling(($u.EphemeralPorts - $u.Total) / $u.TimeWaitPerSecond)
+        $u.ExhaustedIn.TotalSeconds | Should -BeIn @(($expected - 1)..($expected + 1))
+    }
+
     It 'refuses a bad <Name> with <Id>' -TestCases @(
         @{ Name = 'address'; Id = 'InvalidAddress'; Call = { Get-TcpPortUsage -RemoteAddress 'not-an-address' } }
         @{ Name = 'port'; Id = 'InvalidPort'; Call = { Get-TcpPortUsage -RemotePort 70000 } }
@@ -147,12 +204,18 @@ Describe 'Get-TcpPortUsage' {
     It 'has a table view of one line per destination within 80 columns' {
         # Built, not read: whether a loopback client port counts depends on the OS's range (under
         # Wine, Linux picks the port and the Windows default range judges it).
-        $rows = [TcpClose.PortUsageEntry]::new('192.168.100.200', '192.168.100.201', 65535, 28000, 232, 0, 28232, $true),
+        $minute = [TimeSpan]::FromSeconds(60)
+        $rows = [TcpClose.PortUsageEntry]::new('192.168.100.200', '192.168.100.201', 65535, 28000, 232, 0, 28232, $true, 500.0, $minute),
+                [TcpClose.PortUsageEntry]::new('10.0.0.1', '10.0.0.2', 443, 10, 1000, 0, 28232, $false, 100.0, $minute),
+                [TcpClose.PortUsageEntry]::new('10.0.0.1', '10.0.0.3', 443, 10, 20000, 0, 28232, $false, 500.0, $minute),
                 [TcpClose.PortUsageEntry]::new('::1', '::1', 443, 1, 0, 2, 28232, $null)
         $lines = @(($rows | Out-String -Width 80) -split '\r?\n' | Where-Object { $_.Trim() })
-        $lines.Count | Should -Be 4
-        $lines[0] | Should -Match '^LocalAddress\s+RemoteAddress\s+RemotePort\s+Established\s+TimeWait\s+PercentUsed$'
-        $lines[2] | Should -Match '^192\.168\.100\.200 192\.168\.100\.201\s+65535\s+28000\s+232\s+100\.00$'
+        $lines.Count | Should -Be 6
+        $lines[0] | Should -Match '^LocalAddress\s+RemoteAddress\s+RPort\s+Estab\s+TimeWait\s+Used%\s+TW/s\s+ExhaustIn$'
+        $lines[2] | Should -Match '^192\.168\.100\.200 192\.168\.100\.201\s+65535\s+28000\s+232\s+100\.00\s+500\s+0s$'
+        $lines[3] | Should -Match '^10\.0\.0\.1\s+10\.0\.0\.2\s+443\s+10\s+1000\s+3\.58\s+100\s+never$'
+        $lines[4] | Should -Match '^10\.0\.0\.1\s+10\.0\.0\.3\s+443\s+10\s+20000\s+70\.88\s+500\s+17s$'
+        $lines[5] | Should -Match '^::1\s+::1\s+443\s+1\s+0\s+0\.01\s*$'
         $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
     }
 

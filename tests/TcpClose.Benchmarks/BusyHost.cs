@@ -16,6 +16,7 @@ sealed class BusyHost : IDisposable
     readonly Socket _listener;
     readonly string _file;
     Process? _holder;
+    volatile string? _acceptFailed;
 
     public int FillPort { get; }
     public int Port { get; private set; }
@@ -48,7 +49,14 @@ sealed class BusyHost : IDisposable
                             host._accepted.Add(s);
                     }
                 }
-                catch (SocketException) { }       // the listener closed: the fill is over
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.OperationAborted || e.SocketErrorCode == SocketError.Interrupted)
+                {
+                    // the listener closed: the fill is over
+                }
+                catch (SocketException e)
+                {
+                    host._acceptFailed = $"accept failed: {e.SocketErrorCode} ({e.Message})";
+                }
                 catch (ObjectDisposedException) { }
             }) { IsBackground = true };
             accept.Start();
@@ -60,7 +68,8 @@ sealed class BusyHost : IDisposable
                 $"for ((i=0;i<{files};i++)); do exec {{f}}<'{host._file}' || exit 4; done; exec sleep 900";
             for (int i = 0; i < processes; i++)
             {
-                var psi = new ProcessStartInfo("bash", new[] { "-c", script }) { UseShellExecute = false, RedirectStandardInput = true };
+                // No redirection: a pipe per worker would cost this process a descriptor each.
+                var psi = new ProcessStartInfo("bash", new[] { "-c", script }) { UseShellExecute = false };
                 host._workers.Add(Process.Start(psi)!);
             }
             if (holderLast)
@@ -73,6 +82,8 @@ sealed class BusyHost : IDisposable
                     have = host._accepted.Count;
                 if (have >= want)
                     break;
+                if (host._acceptFailed != null)
+                    throw new InvalidOperationException($"{host._acceptFailed} after {have} of {want} connections");
                 Process? failed = host._workers.FirstOrDefault(w => w.HasExited);
                 if (failed != null)
                     throw new InvalidOperationException($"a worker exited with {failed.ExitCode} before it had connected ({have} of {want} connections)");

@@ -6,7 +6,7 @@
 .DESCRIPTION
 For each host size, TcpClose.Benchmarks --owners builds the busy host itself: N worker processes,
 each holding 20 loopback connections (fewer on hosts of over 900 workers: one process, the
-benchmark, holds the server ends, at most 18,000) and 100 open files, and one holder process with one listener
+benchmark, holds the server ends, at most 16,000) and 100 open files, and one holder process with one listener
 and one connection on a port of its own (P). It is built twice per size: the holder started
 before the workers (first in /proc order: the lowest PID) and after them (last: the highest PID),
 because the owner walk reads /proc in PID order and stops at the owner. Everything it starts is
@@ -92,10 +92,11 @@ foreach ($size in $Processes) {
         $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
         # The benchmark process accepts every connection, and one process may hold 20,000
         # descriptors here (RLIMIT_NOFILE): larger hosts get fewer connections per worker.
-        $conns = [math]::Min(20, [math]::Floor(18000 / [int]$size))
+        $conns = [math]::Min(20, [math]::Floor(16000 / [int]$size))
         foreach ($a in @($benchDll, '--owners', $size, '--conns', $conns, '--hold') + @(if ($placement -eq 'last') { '--holder-last' })) { $psi.ArgumentList.Add("$a") }
         $psi.RedirectStandardInput = $true
         $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
         $psi.UseShellExecute = $false
         $fill = [Diagnostics.Process]::Start($psi)
         try {
@@ -104,7 +105,10 @@ foreach ($size in $Processes) {
                 Write-Host $line
                 if ($line -match '^ready: port (\d+) holder (\d+) processes (\d+) descriptors (\d+)') { $ready = $Matches; break }
             }
-            if (-not $ready) { throw "the busy host did not get ready (exit $($fill.ExitCode))" }
+            if (-not $ready) {
+                $fill.WaitForExit(10000) | Out-Null
+                throw "the busy host did not get ready: $($fill.StandardError.ReadToEnd())"
+            }
             $port = [int]$ready[1]; $holder = [int]$ready[2]
             $where = "$size workers, holder $placement ($($ready[3]) processes, $($ready[4]) descriptors)"
 
@@ -134,8 +138,10 @@ foreach ($size in $Processes) {
             Write-Host ("  ss -tanp '( sport = :P )' {0:N1} / {1:N1} / {2:N1} ms; ss -tanp {3:N1} ms; ss -tan {4:N1} ms (best / median / worst; median)" -f $ssOne.Best, $ssOne.Median, $ssOne.Worst, $ssAll.Median, $ssNoOwners.Median)
         }
         finally {
-            $fill.StandardInput.WriteLine('done')
-            $fill.StandardInput.Close()
+            if (-not $fill.HasExited) {
+                $fill.StandardInput.WriteLine('done')
+                $fill.StandardInput.Close()
+            }
             if (-not $fill.WaitForExit(60000)) { $fill.Kill($true) }
             $fill.Dispose()
         }

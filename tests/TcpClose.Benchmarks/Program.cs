@@ -23,7 +23,7 @@ static class Program
                          script holds the table lock itself, so --hold does not take it)
           --probe N      instead: N Test-TcpPort probes of one port against N connect + graceful
                          closes, and the TIME_WAIT rows each leaves
-          --remove N     instead: remove N (<= 20000) TIME_WAIT rows of one port with TcpClose and with
+          --remove N     instead: remove N (<= 60000) TIME_WAIT rows of one port with TcpClose and with
                          ss -K, refilled before each, R runs each. Needs root.
           --owners N     instead: make a busy host for Owners.Bench.ps1: N worker processes, each with
                          --conns C (20) loopback connections and --files F (100) open files, and
@@ -84,7 +84,7 @@ static class Program
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out runs) && runs > 0:
                     i++;
                     break;
-                case "--remove" when i + 1 < args.Length && int.TryParse(args[i + 1], out remove) && remove > 0 && remove <= 20000:
+                case "--remove" when i + 1 < args.Length && int.TryParse(args[i + 1], out remove) && remove > 0 && remove <= 60000:
                     i++;
                     break;
                 default:

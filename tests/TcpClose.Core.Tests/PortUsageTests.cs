@@ -145,5 +145,38 @@ namespace TcpClose.Tests
             Assert.Equal(expected, PortUsage.TimeWaitReusable(reuse, l, r));
             Assert.Null(PortUsage.TimeWaitReusable(null, l, r));
         }
+
+        /// <summary>The rate is the dated rows over the span they cover: at least one second.</summary>
+        [Theory]
+        [InlineData(240, 6000, 40.0)]    // a load that started 6 s ago
+        [InlineData(3000, 60000, 50.0)]  // one that has run for minutes: the whole 60 s
+        [InlineData(3, 200, 3.0)]        // rows younger than a second: counted over one
+        public void TimeWaitRateIsTheDatedRowsOverTheSpanTheyCover(int rows, long oldestAgeMs, double rate) =>
+            Assert.Equal(rate, PortUsage.RatePerSecond(rows, oldestAgeMs));
+
+        [Fact]
+        public void NoDatedRowNoRate() => Assert.Null(PortUsage.RatePerSecond(0, 0));
+
+        /// <summary>
+        /// The range runs out only when the rows at that rate (rate x TIME_WAIT length, with the open
+        /// connections) do not fit; then in (free ports / rate) seconds.
+        /// </summary>
+        [Fact]
+        public void ExhaustionComesWhenTheRowsAtThatRateDoNotFit()
+        {
+            var runsOut = new PortUsageEntry("127.0.0.1", "10.0.0.1", 443, 10, 1000, 0, 28232, false, 500, TimeSpan.FromSeconds(60));
+            Assert.Equal(500, runsOut.TimeWaitPerSecond);
+            Assert.Equal(TimeSpan.FromSeconds(Math.Ceiling((28232 - 1010) / 500.0)), runsOut.ExhaustedIn);
+
+            var fits = new PortUsageEntry("127.0.0.1", "10.0.0.1", 443, 10, 1000, 0, 28232, false, 100, TimeSpan.FromSeconds(60));
+            Assert.Null(fits.ExhaustedIn); // 100/s x 60 s + 10 = 6,010 ports at most
+
+            var full = new PortUsageEntry("127.0.0.1", "10.0.0.1", 443, 0, 1000, 0, 1000, false, 20, TimeSpan.FromSeconds(60));
+            Assert.Equal(TimeSpan.Zero, full.ExhaustedIn);
+
+            var noRate = new PortUsageEntry("127.0.0.1", "10.0.0.1", 443, 10, 1000, 0, 28232, null);
+            Assert.Null(noRate.TimeWaitPerSecond);
+            Assert.Null(noRate.ExhaustedIn);
+        }
     }
 }

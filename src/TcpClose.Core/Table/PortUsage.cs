@@ -25,6 +25,18 @@ namespace TcpClose
         public static IReadOnlyList<PortUsageEntry> Read(IReadOnlyList<string> remoteAddresses, IReadOnlyList<int> remotePorts) =>
             Read(remoteAddresses, remotePorts, TcpSettings.ReadEphemeralPorts(), TcpTable.DefaultSource, true, null);
 
+        /// <summary>
+        /// How fast TIME_WAIT rows are being made, from the ages of the rows there are: on Linux a row's
+        /// age is the TIME_WAIT length less the time its exact timer has left, so every row of the
+        /// last TIME_WAIT length is dated. The rate is their count over the span they cover (the age
+        /// of the oldest, at least one second): a load that started 10 s ago is counted over 10 s,
+        /// one that has run for minutes over the whole 60 s. Null where no row has an exact timer
+        /// (Windows and macOS keep none: a first-seen estimate cannot date a row made before this
+        /// session first saw it).
+        /// </summary>
+        internal static double? RatePerSecond(int exactRows, long oldestAgeMs) =>
+            exactRows == 0 ? (double?)null : exactRows / Math.Max(1.0, oldestAgeMs / 1000.0);
+
         /// <summary>As above, with the port space and source given (tests, benchmark).</summary>
         internal static IReadOnlyList<PortUsageEntry> Read(IReadOnlyList<string> remoteAddresses, IReadOnlyList<int> remotePorts,
             EphemeralPorts ports, TcpTableSource source, bool fallBack, Action<string> onWarning)
@@ -36,6 +48,7 @@ namespace TcpClose
             var read = new TcpTableQuery(new TcpTableFilter(), false);
             var listening = new bool[65536];
             var counts = new Dictionary<Destination, Counts>();
+            long timeWaitMs = (long)TcpSettings.TimeWaitLength().TotalMilliseconds;
             foreach (var (_, row) in TcpTable.Rows(read, source, fallBack, new TcpTableWarnings(onWarning)))
             {
                 RawTcpRow r = row;
@@ -54,7 +67,14 @@ namespace TcpClose
                 if (r.State == TcpState.Established)
                     c.Established++;
                 else if (r.State == TcpState.TimeWait)
+                {
                     c.TimeWait++;
+                    if (r.TimerMs >= 0 && !r.TimerEstimated)
+                    {
+                        c.Dated++;
+                        c.OldestAgeMs = Math.Max(c.OldestAgeMs, Math.Max(0, timeWaitMs - r.TimerMs));
+                    }
+                }
                 else
                     c.Other++;
             }
@@ -66,7 +86,8 @@ namespace TcpClose
                 Destination d = kv.Key;
                 int size = d.Local.IsV4 ? ports.Size4 : ports.Size6;
                 result.Add(new PortUsageEntry(names.Get(d.Local), names.Get(d.Remote), d.RemotePort,
-                    kv.Value.Established, kv.Value.TimeWait, kv.Value.Other, size, TimeWaitReusable(ports.TimeWaitReuse, d.Local, d.Remote)));
+                    kv.Value.Established, kv.Value.TimeWait, kv.Value.Other, size, TimeWaitReusable(ports.TimeWaitReuse, d.Local, d.Remote),
+                    RatePerSecond(kv.Value.Dated, kv.Value.OldestAgeMs), TimeSpan.FromMilliseconds(timeWaitMs)));
             }
             result.Sort(PortUsageEntry.HighestFirst);
             return result;
@@ -110,7 +131,8 @@ namespace TcpClose
 
         sealed class Counts
         {
-            internal int Established, TimeWait, Other;
+            internal int Established, TimeWait, Other, Dated;
+            internal long OldestAgeMs;
         }
     }
 }

@@ -10,7 +10,22 @@ namespace TcpClose
     {
         public PortUsageEntry(string localAddress, string remoteAddress, int remotePort, int established, int timeWait, int other,
             int ephemeralPorts, bool? timeWaitReusable)
+            : this(localAddress, remoteAddress, remotePort, established, timeWait, other, ephemeralPorts, timeWaitReusable, null, TimeSpan.Zero)
         {
+        }
+
+        /// <summary>With the rate TIME_WAIT rows are made at, and how long one lasts on this OS.</summary>
+        public PortUsageEntry(string localAddress, string remoteAddress, int remotePort, int established, int timeWait, int other,
+            int ephemeralPorts, bool? timeWaitReusable, double? timeWaitPerSecond, TimeSpan timeWaitLength)
+        {
+            TimeWaitPerSecond = timeWaitPerSecond.HasValue ? Math.Round(timeWaitPerSecond.Value, 2) : (double?)null;
+            // At this rate the TIME_WAIT rows level off at rate x length (each lasts that long); the
+            // range runs out only if that, with the open connections, does not fit in it. Until the
+            // first rows expire the count grows by the rate each second: that is when it runs out.
+            if (timeWaitPerSecond > 0 && established + other + timeWaitPerSecond.Value * timeWaitLength.TotalSeconds >= ephemeralPorts)
+            {
+                ExhaustedIn = TimeSpan.FromSeconds(Math.Ceiling(Math.Max(0, ephemeralPorts - (established + timeWait + other)) / timeWaitPerSecond.Value));
+            }
             LocalAddress = localAddress;
             RemoteAddress = remoteAddress;
             RemotePort = remotePort;
@@ -41,6 +56,20 @@ namespace TcpClose
         /// <summary>Linux: whether tcp_tw_reuse lets a new connect() to this destination take a TIME_WAIT port
         /// (also needs TCP timestamps and the row older than tcp_tw_reuse_delay). Null on other OSes.</summary>
         public bool? TimeWaitReusable { get; }
+        /// <summary>
+        /// TIME_WAIT rows made per second toward this destination, from the ages of its rows (Linux:
+        /// exact timers; the count over the span they cover, up to the TIME_WAIT length). Null where
+        /// the OS keeps no timer (Windows, macOS).
+        /// </summary>
+        public double? TimeWaitPerSecond { get; }
+        /// <summary>
+        /// How long until every ephemeral port toward this destination is taken, at TimeWaitPerSecond:
+        /// null when the rows at that rate (rate x TIME_WAIT length, with the open connections) fit in
+        /// the range, or when there is no rate. Where TimeWaitReusable is true, connect() takes over
+        /// TIME_WAIT ports older than tcp_tw_reuse_delay instead of failing, so the range does not run
+        /// out this way: the figure says what a destination without reuse would see.
+        /// </summary>
+        public TimeSpan? ExhaustedIn { get; }
 
         public override string ToString() =>
             $"{LocalAddress} -> {Endpoints.Show(RemoteAddress, RemotePort)}: {Total}/{EphemeralPorts} ({PercentUsed:0.##} %)";
