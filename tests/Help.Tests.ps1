@@ -37,14 +37,22 @@ BeforeDiscovery {
     # Key: '<Cmdlet> <example number>' (the N of "### Example N").
     $ExampleSkips = @{
         'Start-TcpListener 2' = 'listens on port 8080 on every address of the machine, which a test run on a shared machine must not'
-        'Get-TcpConnection 3' = 'needs PowerShell remoting to other computers (web01, web02)'
-        'Get-TcpSetting 4'    = 'needs PowerShell remoting to other computers (web01, web02)'
         'Wait-TcpTimeWait 1'  = 'stops and starts a system service (myservice)'
     }
 
     $docsRoot = Join-Path (Join-Path (Split-Path -Parent $PSScriptRoot) 'docs') 'en-US'
     $onLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
     $onMacOS = [bool](Get-Variable -Name IsMacOS -ValueOnly -ErrorAction SilentlyContinue)
+
+    # The remoting examples run against test hosts named web01 and web02 (tests/Fleet.ps1: network
+    # namespaces reached over SSH), made while the examples run, where they can be made.
+    . (Join-Path $PSScriptRoot 'Fleet.ps1')
+    $fleetSkip = Get-TcpFleetSkipReason
+    if ($fleetSkip) {
+        foreach ($key in 'Get-TcpConnection 3', 'Get-TcpSetting 4') {
+            $ExampleSkips[$key] = "needs PowerShell remoting to hosts web01 and web02, which are made here as network namespaces: $fleetSkip"
+        }
+    }
 
     # Skips that depend on where the suite runs.
     if ($onMacOS -or ($onLinux -and "$(& id -u)" -ne '0')) {
@@ -341,12 +349,15 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
             $moduleManifest = (Resolve-Path -LiteralPath $modulePath).Path
             $savedColumns = $env:COLUMNS
             $env:COLUMNS = '80'   # the child's console width, as the views are designed for
+            . (Join-Path $PSScriptRoot 'Fleet.ps1')
+            $fleet = if (-not (Get-TcpFleetSkipReason)) { New-TcpFleet -Name web01, web02 }
             try {
                 $screen = @(& (Get-TcpTestPowerShell) -NoProfile -NonInteractive -File $runnerFile -ExamplesPath $examplesFile `
                         -ModulePath $moduleManifest -OnLinux $TcpTestOnLinux -PesterPath $pesterManifest 2>&1 | ForEach-Object { "$_" })
             }
             finally {
                 $env:COLUMNS = $savedColumns
+                Remove-TcpFleet $fleet
             }
             $current = $null
             foreach ($line in $screen) {
