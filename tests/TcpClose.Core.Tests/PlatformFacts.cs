@@ -3,27 +3,34 @@ using Xunit;
 
 namespace TcpClose.Tests
 {
-    /// <summary>A Linux fact that needs CAP_NET_ADMIN (root): SOCK_DESTROY is refused without it.</summary>
-    public sealed class LinuxNetAdminFactAttribute : FactAttribute
+    /// <summary>A Linux fact that needs one more thing: skipped, with the reason, where either is missing.</summary>
+    public abstract class LinuxAndFactAttribute : FactAttribute
     {
-        public LinuxNetAdminFactAttribute()
+        protected LinuxAndFactAttribute(Func<bool> needed, string linuxOnly, string otherwise)
         {
             if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
-                Skip = "Linux only: netlink SOCK_DESTROY.";
-            else if (!TcpRowRemoval.IsPermitted)
-                Skip = "Needs CAP_NET_ADMIN (run as root): removing sockets this process does not own is refused without it.";
+                Skip = linuxOnly;
+            else if (!needed())
+                Skip = otherwise;
+        }
+    }
+
+    /// <summary>A Linux fact that needs CAP_NET_ADMIN (root): SOCK_DESTROY is refused without it.</summary>
+    public sealed class LinuxNetAdminFactAttribute : LinuxAndFactAttribute
+    {
+        public LinuxNetAdminFactAttribute()
+            : base(() => TcpRowRemoval.IsPermitted, "Linux only: netlink SOCK_DESTROY.",
+                "Needs CAP_NET_ADMIN (run as root): removing sockets this process does not own is refused without it.")
+        {
         }
     }
 
     /// <summary>A Linux fact about running as root: skipped, saying so, for any other user.</summary>
-    public sealed class LinuxRootFactAttribute : FactAttribute
+    public sealed class LinuxRootFactAttribute : LinuxAndFactAttribute
     {
         public LinuxRootFactAttribute()
+            : base(() => Environment.IsPrivilegedProcess, "Linux only.", "Run as root: this fact is about what root may do.")
         {
-            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
-                Skip = "Linux only.";
-            else if (!Environment.IsPrivilegedProcess)
-                Skip = "Run as root: this fact is about what root may do.";
         }
     }
 
