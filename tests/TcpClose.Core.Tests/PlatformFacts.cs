@@ -25,6 +25,16 @@ namespace TcpClose.Tests
         }
     }
 
+    /// <summary>A Linux fact that removes sockets and reads bound ones back (CAP_NET_ADMIN, Linux 6.9+).</summary>
+    public sealed class LinuxNetAdminBoundFactAttribute : LinuxAndFactAttribute
+    {
+        public LinuxNetAdminBoundFactAttribute()
+            : base(() => TcpRowRemoval.IsPermitted && LinuxTcpStates.ListsBoundSockets, "Linux only: netlink SOCK_DESTROY.",
+                "Needs CAP_NET_ADMIN (run as root) and Linux 6.9 or later, whose netlink dumps list bound sockets that do not listen.")
+        {
+        }
+    }
+
     /// <summary>A Linux fact about running as root: skipped, saying so, for any other user.</summary>
     public sealed class LinuxRootFactAttribute : LinuxAndFactAttribute
     {

@@ -145,7 +145,7 @@ namespace TcpClose.Tests
         /// port until its owner closes it. The result says so and names the owner; a bind fails with
         /// AddressInUse naming that bound socket, and succeeds once the owner closes it.
         /// </summary>
-        [LinuxNetAdminFact]
+        [LinuxNetAdminBoundFact]
         public void AListenerOnAnExplicitPortRemovedLeavesThePortBoundUntilItsOwnerClosesIt()
         {
             int port;
