@@ -44,7 +44,7 @@ namespace TcpClose
         int _next;
         int _batch = 8;
 
-        /// <summary>Counters for the benchmark: processes whose descriptors were read, and why.</summary>
+        /// <summary>Processes whose descriptors were read, on a walk or to confirm a remembered owner (the tests read them).</summary>
         internal static long ProcessesWalked, ProcessesVerified;
 
         /// <summary>The PID holding the socket with this inode, or null (none readable holds it).</summary>
