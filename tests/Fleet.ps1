@@ -9,7 +9,7 @@
 # known_hosts untouched (/dev/null). Each host has a HOME of its own, where the module is
 # installed from a file repository with Install-PSResource, the way a company installs it.
 # Remove-TcpFleet removes everything: the namespaces, any sshd of ours, the keys and config, the
-# work folder, and /run/sshd when it made it. Needs Linux, root, ip (iproute2) and sshd.
+# work folder (the hosts' HOMEs and temp folders), and /run/sshd when it made it. Needs Linux, root, ip (iproute2) and sshd.
 #
 # Dot-source it (the test files do, from BeforeAll). Uses Get-TcpTestPowerShell (TestHelpers.ps1).
 
@@ -62,8 +62,10 @@ function New-TcpFleet {
             if ($LASTEXITCODE) { throw "ip netns add $h failed: a namespace of that name exists already?" }
             $fleet.Made.Add($h)
             ip netns exec $h ip link set lo up
-            # A HOME of its own (with the folders .NET expects), where the host installs modules.
-            foreach ($folder in '.config', '.local/share', '.cache') {
+            # A HOME of its own (with the folders .NET expects), where the host installs modules, and
+            # a temp folder of its own: sshd gives the session a bare environment, and the .NET
+            # runtime's pipe files of a remote pwsh ended by Remove-TcpFleet would stay in /tmp.
+            foreach ($folder in '.config', '.local/share', '.cache', 'tmp') {
                 New-Item -ItemType Directory -Path "$work/home/$h/$folder" -Force | Out-Null
             }
             @(
@@ -75,7 +77,7 @@ function New-TcpFleet {
                 'UsePAM no'
                 'StrictModes no'
                 'PidFile none'
-                "Subsystem powershell /usr/bin/env HOME=$work/home/$h $pwsh -sshs -NoLogo -NoProfile"
+                "Subsystem powershell /usr/bin/env HOME=$work/home/$h TMPDIR=$work/home/$h/tmp $pwsh -sshs -NoLogo -NoProfile"
             ) | Set-Content -LiteralPath "$work/sshd_config.$h"
         }
         $fleet.SshConfig = "/etc/ssh/ssh_config.d/tcpclose-fleet-$(Split-Path -Leaf $work).conf"
