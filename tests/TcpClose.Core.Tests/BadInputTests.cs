@@ -18,10 +18,7 @@ namespace TcpClose.Tests
             Assert.Equal(connections, TcpRegistry.Connections.Count);
             if (Loopback.IsLinux)
             {
-                // Nothing leaked. Not "equal": the finalizer of an earlier test's socket may close
-                // an fd meanwhile (seen: 203 before, 171 after a call that touched no socket).
-                int after = Loopback.OpenFds();
-                Assert.True(after <= fds, $"{after} fds open after the failed call, {fds} before: it leaked {after - fds}");
+                Loopback.AssertNoFdLeak(fds);
             }
 
             return ex;

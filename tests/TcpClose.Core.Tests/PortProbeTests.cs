@@ -286,7 +286,7 @@ namespace TcpClose.Tests
             Assert.Contains("1 and 65535", ex.Message);
             if (Loopback.IsLinux)
             {
-                Assert.Equal(fds, Loopback.OpenFds());
+                Loopback.AssertNoFdLeak(fds);
             }
         }
 

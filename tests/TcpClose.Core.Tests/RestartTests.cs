@@ -61,7 +61,7 @@ namespace TcpClose.Tests
                 Assert.Contains("TIME_WAIT", ex.Message);
                 Assert.Contains($"Wait-TcpTimeWait -LocalPort {port}", ex.Message);
                 Assert.Contains(newReuse ? "did not set SO_REUSEADDR" : "-ReuseAddress", ex.Message);
-                Assert.Equal(fds, Loopback.OpenFds());
+                Loopback.AssertNoFdLeak(fds);
                 Assert.Equal(listeners, TcpRegistry.Listeners.Count);
             }
         }
