@@ -11,7 +11,8 @@
 # Remove-TcpFleet removes everything: the namespaces, any sshd of ours, the keys and config, the
 # work folder (the hosts' HOMEs and temp folders), and /run/sshd when it made it. Needs Linux, root, ip (iproute2) and sshd.
 #
-# Dot-source it (the test files do, from BeforeAll). Uses Get-TcpTestPowerShell (TestHelpers.ps1).
+# Dot-source it (the test files do, from BeforeAll). Uses Get-TcpTestPowerShell and
+# New-TcpPrivateHome (TestHelpers.ps1).
 
 function Get-TcpFleetSkipReason {
     <# $null when test hosts can be made here, else why not (for -Skip's reason). #>
@@ -62,12 +63,10 @@ function New-TcpFleet {
             if ($LASTEXITCODE) { throw "ip netns add $h failed: a namespace of that name exists already?" }
             $fleet.Made.Add($h)
             ip netns exec $h ip link set lo up
-            # A HOME of its own (with the folders .NET expects), where the host installs modules, and
-            # a temp folder of its own: sshd gives the session a bare environment, and the .NET
-            # runtime's pipe files of a remote pwsh ended by Remove-TcpFleet would stay in /tmp.
-            foreach ($folder in '.config', '.local/share', '.cache', 'tmp') {
-                New-Item -ItemType Directory -Path "$work/home/$h/$folder" -Force | Out-Null
-            }
+            # A HOME of its own, where the host installs modules, and a temp folder of its own: sshd
+            # gives the session a bare environment, and the .NET runtime's pipe files of a remote
+            # pwsh ended by Remove-TcpFleet would stay in /tmp.
+            New-TcpPrivateHome -Path "$work/home/$h" -Also 'tmp'
             @(
                 "HostKey $work/hostkey"
                 "AuthorizedKeysFile $work/authorized_keys"

@@ -174,7 +174,7 @@ Describe 'Get-TcpPortUsage' {
                 $listener.Stop()
                 [pscustomobject]@{ Made = $made; Actual = $actual; Usage = $usage } | ConvertTo-Json -Depth 3 -Compress
             }
-            $out = ip netns exec $ns (Get-TcpTestPowerShell) -NoProfile -NonInteractive -Command "& { $load } '$((Get-Module TcpClose).Path -replace '\.dll$', '.psd1')'"
+            $out = ip netns exec $ns (Get-TcpTestPowerShell) -NoProfile -NonInteractive -Command "& { $load } '$(Join-Path (Get-Module TcpClose).ModuleBase 'TcpClose.psd1')'"
             $r = ($out | Select-Object -Last 1) | ConvertFrom-Json
         }
         finally {

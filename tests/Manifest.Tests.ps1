@@ -18,9 +18,7 @@ Describe 'The module manifest' {
     }
 
     It 'is staged as the repository wrote it, with ReleaseNotes from CHANGELOG.md (the staged copy is current)' {
-        $version = (Import-PowerShellDataFile -LiteralPath $repoManifest).ModuleVersion
-        $changelog = Get-Content -LiteralPath (Join-Path (Split-Path -Parent $PSScriptRoot) 'CHANGELOG.md') -Raw
-        $notes = [regex]::Match($changelog, "(?ms)^## $([regex]::Escape($version))[^\r\n]*\r?\n(.*?)(?=^## |\z)").Groups[1].Value.Trim()
+        $notes = Get-TcpReleaseNotes -Version (Import-PowerShellDataFile -LiteralPath $repoManifest).ModuleVersion
         $notes | Should -Not -BeNullOrEmpty
         (Import-PowerShellDataFile -LiteralPath $stagedManifest).PrivateData.PSData.ReleaseNotes | Should -Be $notes
         $source = (Get-Content -LiteralPath $repoManifest -Raw).Replace("ReleaseNotes = ''", "ReleaseNotes = '$($notes -replace "'", "''")'")

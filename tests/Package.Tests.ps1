@@ -43,9 +43,8 @@ Describe 'The TcpClose package' {
         $work = Join-Path ([System.IO.Path]::GetTempPath()) ('TcpClose-package-test-' + [guid]::NewGuid().ToString('N'))
         $repository = Join-Path $work 'repository'
         $privateHome = Join-Path $work 'home'
-        # With its standard folders: .NET's GetFolderPath answers '' for a missing one, and NuGet
-        # (inside PSResourceGet) then writes NuGet/NuGet.Config relative to the working directory.
-        New-Item -ItemType Directory -Path $repository, (Join-Path $privateHome '.config'), (Join-Path $privateHome '.local/share'), (Join-Path $privateHome '.cache') | Out-Null
+        New-Item -ItemType Directory -Path $repository | Out-Null
+        New-TcpPrivateHome -Path $privateHome
     }
     AfterAll {
         Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
@@ -79,8 +78,7 @@ Describe 'The TcpClose package' {
         $metadata.tags -split ' ' | Should -Contain 'TIME_WAIT'
         $metadata.projectUrl | Should -Not -BeNullOrEmpty
         $metadata.licenseUrl | Should -Not -BeNullOrEmpty
-        $changelog = Get-Content -LiteralPath (Join-Path $repoRoot 'CHANGELOG.md') -Raw
-        $section = [regex]::Match($changelog, "(?ms)^## $([regex]::Escape($version))[^\r\n]*\r?\n(.*?)(?=^## |\z)").Groups[1].Value.Trim()
+        $section = Get-TcpReleaseNotes -Version $version
         $section | Should -Not -BeNullOrEmpty
         ($metadata.releaseNotes -replace '\r', '') | Should -Be ($section -replace '\r', '')
     }

@@ -3,12 +3,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
     # Every row removed here is one of this file's own, named by its exact 4-tuple: the TCP table is
-    # shared with other test runs on the machine.
-    function Get-SsTimeWait {
-        param([int] $Port, [int] $ClientPort)
-        # ss's own view, independent of the module: one line per matching TIME_WAIT row, no header.
-        @(ss -H -tan state time-wait "( sport = :$Port and dport = :$ClientPort )" | Where-Object { $_ })
-    }
+    # shared with other test runs on the machine. ss judges whether one is left (Get-SsRow).
 
     $canRemove = $TcpTestOnLinux -and (id -u) -eq '0'
 }
@@ -89,7 +84,7 @@ Describe 'Remove-TcpConnection' {
             $results[0].LocalPort | Should -Be $tw.Port
             $results[0].RemotePort | Should -Be $tw.ClientPort
             $results[0].ErrorId | Should -BeNullOrEmpty
-            Get-SsTimeWait -Port $tw.Port -ClientPort $tw.ClientPort | Should -BeNullOrEmpty
+            Get-SsRow -State time-wait -Port $tw.Port -RemotePort $tw.ClientPort | Should -BeNullOrEmpty
             $restarted = Start-TcpListener -Port $tw.Port
             $restarted.ReuseAddress | Should -BeFalse
             $restarted.State | Should -Be 'Listening'
@@ -105,7 +100,7 @@ Describe 'Remove-TcpConnection' {
             $target = "What if: Performing the operation ""Remove TIME_WAIT row"" on target ""127.0.0.1:$($tw.Port) -> 127.0.0.1:$($tw.ClientPort) (TimeWait)""."
             @($said | Where-Object { $_ -eq $target }).Count | Should -Be 2
             $said | Should -Not -Contain 'result'
-            (Get-SsTimeWait -Port $tw.Port -ClientPort $tw.ClientPort).Count | Should -Be 1
+            (Get-SsRow -State time-wait -Port $tw.Port -RemotePort $tw.ClientPort).Count | Should -Be 1
             $null = Remove-TcpConnection -LocalPort $tw.Port -RemotePort $tw.ClientPort -State TimeWait -Confirm:$false
         }
 
@@ -137,7 +132,7 @@ Describe 'Remove-TcpConnection' {
             $results = @($deserialized, $fromCsv | Remove-TcpConnection -Confirm:$false)
 
             $results.Outcome | Should -Be @('Removed', 'AlreadyGone')
-            Get-SsTimeWait -Port $tw.Port -ClientPort $tw.ClientPort | Should -BeNullOrEmpty
+            Get-SsRow -State time-wait -Port $tw.Port -RemotePort $tw.ClientPort | Should -BeNullOrEmpty
         }
 
         It 'without root (setpriv to nobody): PermissionDenied, and the row is still there' -Skip:(-not $hasSetpriv) {
@@ -149,7 +144,7 @@ Describe 'Remove-TcpConnection' {
 
             $said | Should -Contain 'result Failed PermissionDenied'
             ($said -match '^error ') | Should -Match '^error PermissionDenied,TcpClose\.Commands\.RemoveTcpConnectionCommand PermissionDenied .*CAP_NET_ADMIN'
-            (Get-SsTimeWait -Port $tw.Port -ClientPort $tw.ClientPort).Count | Should -Be 1
+            (Get-SsRow -State time-wait -Port $tw.Port -RemotePort $tw.ClientPort).Count | Should -Be 1
             $null = Remove-TcpConnection -LocalPort $tw.Port -RemotePort $tw.ClientPort -State TimeWait -Confirm:$false
         }
 

@@ -83,6 +83,29 @@ function Invoke-TcpAsUser {
 $TcpNoUserPowerShell = "user nobody can run no PowerShell here: this one ($PSHOME) is in a folder only root can read " +
     '(a .NET tool restored under root''s home is), and no pwsh on PATH works for nobody; install PowerShell where every user can run it'
 
+function Get-TcpReleaseNotes {
+    <#
+    .SYNOPSIS
+    This version's section of CHANGELOG.md: what the build puts into the manifest's ReleaseNotes.
+    #>
+    param([Parameter(Mandatory)] [string] $Version)
+    $changelog = Get-Content -LiteralPath (Join-Path (Split-Path -Parent $PSScriptRoot) 'CHANGELOG.md') -Raw
+    [regex]::Match($changelog, "(?ms)^## $([regex]::Escape($Version))[^\r\n]*\r?\n(.*?)(?=^## |\z)").Groups[1].Value.Trim()
+}
+
+function New-TcpPrivateHome {
+    <#
+    .SYNOPSIS
+    A HOME for a child with nothing of the user's, with the folders .NET expects: its GetFolderPath
+    answers '' for a missing one, and NuGet (inside PSResourceGet) then writes NuGet/NuGet.Config
+    relative to the working directory. Extra folders (a temp folder, say) can be asked for.
+    #>
+    param([Parameter(Mandatory)] [string] $Path, [string[]] $Also = @())
+    foreach ($folder in @('.config', '.local/share', '.cache') + $Also) {
+        New-Item -ItemType Directory -Path (Join-Path $Path $folder) -Force | Out-Null
+    }
+}
+
 function Get-SsRow {
     <#
     .SYNOPSIS
