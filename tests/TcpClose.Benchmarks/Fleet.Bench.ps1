@@ -36,6 +36,7 @@ $env:TCPCLOSE_MODULE_PATH = Join-Path $root "out/TcpClose/$((Import-PowerShellDa
 . (Join-Path $root 'tests/TestHelpers.ps1')
 . (Join-Path $root 'tests/Fleet.ps1')
 . (Join-Path $PSScriptRoot 'TableLock.ps1')
+. (Join-Path $PSScriptRoot 'HeldProcess.ps1')
 $skip = Get-TcpFleetSkipReason
 if ($skip) { throw "No test hosts here: $skip" }
 $benchDll = Join-Path $PSScriptRoot 'bin/Release/net10.0/TcpClose.Benchmarks.dll'
@@ -57,25 +58,13 @@ try {
     # anew before each group of measurements, so no row has expired while it is timed.
     function Start-Fill([string[]] $On) {
         $made = foreach ($h in $On) {
-            $psi = [Diagnostics.ProcessStartInfo]::new('ip')
-            foreach ($a in 'netns', 'exec', $h, 'dotnet', $benchDll, '--timewait', "$Rows", '--hold') { $psi.ArgumentList.Add($a) }
-            $psi.RedirectStandardInput = $true
-            $psi.RedirectStandardOutput = $true
-            $psi.UseShellExecute = $false
-            [Diagnostics.Process]::Start($psi)
+            Start-HeldProcess -NoWait -FilePath 'ip' -ArgumentList 'netns', 'exec', $h, 'dotnet', $benchDll, '--timewait', $Rows, '--hold'
         }
-        foreach ($fill in $made) {
-            while ($null -ne ($line = $fill.StandardOutput.ReadLine()) -and $line -notlike 'ready:*') { }
-            if ($null -eq $line) { throw 'a fill ended before it was ready' }
-        }
+        foreach ($fill in $made) { Wait-HeldProcess $fill }
         $made
     }
     function Stop-Fill($Fills) {
-        foreach ($fill in $Fills) {
-            if (-not $fill.HasExited) { $fill.StandardInput.WriteLine('done'); $fill.StandardInput.Close() }
-            if (-not $fill.WaitForExit(60000)) { $fill.Kill($true) }
-            $fill.Dispose()
-        }
+        foreach ($fill in $Fills) { Stop-HeldProcess $fill }
     }
 
     $results = foreach ($count in 4, 8) {

@@ -66,6 +66,7 @@ if (-not (Test-Path -LiteralPath $module)) {
 }
 Import-Module $module
 . (Join-Path $PSScriptRoot 'TableLock.ps1')
+. (Join-Path $PSScriptRoot 'HeldProcess.ps1')
 $tableLock = Enter-TcpTableLock -Path $LockFile
 $Processes = @($Processes | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 $null = Get-TcpListener   # loads TcpClose.Core, where the owners are remembered
@@ -89,26 +90,13 @@ Write-Host ("{0} cores, {1}, pwsh {2}; {3} runs per figure" -f [Environment]::Pr
 $results = [System.Collections.Generic.List[object]]::new()
 foreach ($size in $Processes) {
     foreach ($placement in 'first', 'last') {
-        $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
         # The benchmark process accepts every connection, and one process may hold 20,000
         # descriptors here (RLIMIT_NOFILE): larger hosts get fewer connections per worker.
         $conns = [math]::Min(20, [math]::Floor(16000 / [int]$size))
-        foreach ($a in @($benchDll, '--owners', $size, '--conns', $conns, '--hold') + @(if ($placement -eq 'last') { '--holder-last' })) { $psi.ArgumentList.Add("$a") }
-        $psi.RedirectStandardInput = $true
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $fill = [Diagnostics.Process]::Start($psi)
+        $fill = Start-HeldProcess -FilePath 'dotnet' -Echo -Ready '^ready: port (\d+) holder (\d+) processes (\d+) descriptors (\d+)' `
+            -ArgumentList (@($benchDll, '--owners', $size, '--conns', $conns, '--hold') + @(if ($placement -eq 'last') { '--holder-last' }))
         try {
-            $ready = $null
-            while ($null -ne ($line = $fill.StandardOutput.ReadLine())) {
-                Write-Host $line
-                if ($line -match '^ready: port (\d+) holder (\d+) processes (\d+) descriptors (\d+)') { $ready = $Matches; break }
-            }
-            if (-not $ready) {
-                $fill.WaitForExit(10000) | Out-Null
-                throw "the busy host did not get ready: $($fill.StandardError.ReadToEnd())"
-            }
+            $ready = $fill.Ready
             $port = [int]$ready[1]; $holder = [int]$ready[2]
             $where = "$size workers, holder $placement ($($ready[3]) processes, $($ready[4]) descriptors)"
 
@@ -138,12 +126,7 @@ foreach ($size in $Processes) {
             Write-Host ("  ss -tanp '( sport = :P )' {0:N1} / {1:N1} / {2:N1} ms; ss -tanp {3:N1} ms; ss -tan {4:N1} ms (best / median / worst; median)" -f $ssOne.Best, $ssOne.Median, $ssOne.Worst, $ssAll.Median, $ssNoOwners.Median)
         }
         finally {
-            if (-not $fill.HasExited) {
-                $fill.StandardInput.WriteLine('done')
-                $fill.StandardInput.Close()
-            }
-            if (-not $fill.WaitForExit(60000)) { $fill.Kill($true) }
-            $fill.Dispose()
+            Stop-HeldProcess $fill -Echo
         }
     }
 }

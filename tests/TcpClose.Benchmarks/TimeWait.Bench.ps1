@@ -65,6 +65,7 @@ $version = (Import-PowerShellDataFile -Path (Join-Path $root 'TcpClose.psd1')).M
 $manifest = Join-Path $root "out/TcpClose/$version/TcpClose.psd1"
 $benchProject = Join-Path $PSScriptRoot 'TcpClose.Benchmarks.csproj'
 $benchDll = Join-Path $PSScriptRoot 'bin/Release/net10.0/TcpClose.Benchmarks.dll'
+. (Join-Path $PSScriptRoot 'HeldProcess.ps1')
 $ssCommand = 'ss -tan state time-wait | wc -l'
 
 function Get-Millisecond([scriptblock]$Script) {
@@ -96,18 +97,8 @@ function Invoke-Phase([string]$Size) {
     Write-Host ("=== {0:N0} rows asked ({1:N0} TIME_WAIT rows already in the table, tcp_max_tw_buckets {2:N0}); load average {3}" -f
         $n, $already, $maxTw, (((Get-Content /proc/loadavg) -split ' ')[0..2] -join ' '))
 
-    $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in $benchDll, '--timewait', "$n", '--hold') { $psi.ArgumentList.Add($a) }
-    $psi.RedirectStandardInput = $true
-    $psi.RedirectStandardOutput = $true
-    $psi.UseShellExecute = $false
-    $filler = [Diagnostics.Process]::Start($psi)
-    $filter = $null
-    while ($null -ne ($line = $filler.StandardOutput.ReadLine())) {
-        Write-Host "  $line"
-        if ($line -match '^ready: .*; filter: (.*)$') { $filter = $Matches[1]; break }
-    }
-    if (-not $filter) { throw 'The filler ended without filling the table (see above).' }
+    $filler = Start-HeldProcess -FilePath 'dotnet' -ArgumentList $benchDll, '--timewait', $n, '--hold' -Ready '^ready: .*; filter: (.*)$' -Echo
+    $filter = $filler.Ready[1]
     $ourCommand = "ss -Htan state time-wait '$filter' | wc -l"
     $result = [ordered]@{ Asked = $n }
     try {
@@ -205,12 +196,7 @@ function Invoke-Phase([string]$Size) {
         Write-Host ("  this run's rows still in the table after measuring: {0:N0} of {1:N0}" -f $result.OursAtEnd, $result.Ours)
     }
     finally {
-        $filler.StandardInput.WriteLine('clear')
-        $filler.StandardInput.Close()
-        while ($null -ne ($line = $filler.StandardOutput.ReadLine())) {
-            Write-Host "  $line"
-        }
-        if (-not $filler.WaitForExit(120000)) { throw 'The filler did not exit within 120 s.' }
+        Stop-HeldProcess $filler -Echo -TimeoutSeconds 120
     }
     'RESULT:' + ($result | ConvertTo-Json -Compress -Depth 3)
 }
