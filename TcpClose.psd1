@@ -37,6 +37,7 @@
         'Test-TcpBind'
         'Get-TcpSetting'
         'Get-TcpPortUsage'
+        'Get-TcpNetworkNamespace'
         'Test-TcpPort'
         'Remove-TcpConnection'
     )

@@ -42,6 +42,8 @@ namespace TcpClose
         public const string RemoveNotSupported = "RemoveNotSupported";
         public const string RemoveIPv6NotSupported = "RemoveIPv6NotSupported";
         public const string RemoveFailed = "RemoveFailed";
+        public const string InvalidNetworkNamespace = "InvalidNetworkNamespace";
+        public const string NetworkNamespaceNotFound = "NetworkNamespaceNotFound";
     }
 
     /// <summary>

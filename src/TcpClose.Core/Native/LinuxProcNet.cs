@@ -19,23 +19,41 @@ namespace TcpClose.Native
         /// </remarks>
         internal static IEnumerable<RawTcpRow> ReadFile(string path, TcpTableWarnings warnings)
         {
-            FileStream fs;
+            foreach (RawTcpRow r in ReadFile(Open(path), path, warnings))
+                yield return r;
+        }
+
+        /// <summary>The same files as the calling thread's namespace sees them (/proc/net is the main thread's).</summary>
+        internal const string ThreadTcp4Path = "/proc/thread-self/net/tcp";
+        internal const string ThreadTcp6Path = "/proc/thread-self/net/tcp6";
+
+        /// <summary>Opens one of the files; null for a missing tcp6 (IPv6 disabled: an empty table).
+        /// The open file keeps the namespace it was opened in.</summary>
+        internal static FileStream Open(string path)
+        {
             try
             {
-                fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
             }
-            catch (FileNotFoundException) when (path == Tcp6Path)
+            catch (FileNotFoundException) when (path.EndsWith("tcp6", StringComparison.Ordinal))
             {
-                yield break;
+                return null;
             }
-            catch (DirectoryNotFoundException) when (path == Tcp6Path)
+            catch (DirectoryNotFoundException) when (path.EndsWith("tcp6", StringComparison.Ordinal))
             {
-                yield break;
+                return null;
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
                 throw new TcpSourceRefusedException(path + ": " + e.Message, 0);
             }
+        }
+
+        /// <summary>Streams the rows of an opened file (null: none); <paramref name="path"/> names it in warnings.</summary>
+        internal static IEnumerable<RawTcpRow> ReadFile(FileStream fs, string path, TcpTableWarnings warnings)
+        {
+            if (fs == null)
+                yield break;
             using (fs)
             {
                 var buf = new byte[64 * 1024];

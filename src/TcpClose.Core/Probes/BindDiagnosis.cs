@@ -13,6 +13,8 @@ namespace TcpClose
         public int Port { get; set; }
         public bool ReuseAddress { get; set; }
         public bool ExclusiveAddressUse { get; set; }
+        /// <summary>Linux: the network namespace to work in (null: the caller's own).</summary>
+        public NetworkNamespace NetworkNamespace { get; set; }
     }
 
     /// <summary>Would a listener bind now? (Test-TcpBind) and why not (the AddressInUse message).</summary>
@@ -28,7 +30,7 @@ namespace TcpClose
 
             Endpoints.CheckPort(options.Port, "port", allowZero: true);
             IPAddress address = Endpoints.ParseLocal(options.Address, "address");
-            var request = new SocketRequest { ReuseAddress = options.ReuseAddress, ExclusiveAddressUse = options.ExclusiveAddressUse };
+            var request = new SocketRequest { ReuseAddress = options.ReuseAddress, ExclusiveAddressUse = options.ExclusiveAddressUse, Namespace = options.NetworkNamespace };
             SocketSetup.Check(request, address);
 
             var result = new BindTestResult
@@ -38,6 +40,7 @@ namespace TcpClose
                 ReuseAddress = options.ReuseAddress,
                 ExclusiveAddressUse = options.ExclusiveAddressUse,
                 BlockedBy = Array.Empty<TcpTableEntry>(),
+                NetworkNamespace = NetworkNamespace.Tag(options.NetworkNamespace),
             };
 
             // Bind and listen as Start-TcpListener would (listen can refuse too: SO_REUSEPORT groups),
@@ -61,7 +64,7 @@ namespace TcpClose
             result.Error = result.CanBind ? null : error.ToString();
             if (options.Port != 0)
             {
-                Holders holders = Holders.Read(address, options.Port);
+                Holders holders = Holders.Read(address, options.Port, false, options.NetworkNamespace);
                 result.BlockedBy = result.CanBind ? Array.Empty<TcpTableEntry>() : holders.Rows;
                 result.TimeWaitCount = holders.TimeWaitCount;
                 result.LongestTimeWait = holders.LongestTimeWait;
@@ -82,10 +85,11 @@ namespace TcpClose
         }
 
         /// <summary>The AddressInUse error for a failed bind, its message naming what holds the port and what to do.</summary>
-        internal static TcpCloseException AddressInUse(SocketException ex, IPAddress address, int port, bool reuseAddress, string doing, bool dualMode = false)
+        internal static TcpCloseException AddressInUse(SocketException ex, IPAddress address, int port, bool reuseAddress, string doing, bool dualMode = false,
+            NetworkNamespace ns = null)
         {
             string endpoint = Endpoints.Show(address, port);
-            Holders holders = Holders.Read(address, port, dualMode);
+            Holders holders = Holders.Read(address, port, dualMode, ns);
             string why = (ex.SocketErrorCode == SocketError.AccessDenied ? ExclusiveNote : "") + Advice(holders, port, reuseAddress);
             return new TcpCloseException(ErrorIds.AddressInUse, TcpErrorCategory.ResourceUnavailable,
                 $"Cannot {doing} {endpoint}: the address is already in use. {why}", endpoint, ex);
@@ -187,13 +191,13 @@ namespace TcpClose
             /// socket that takes IPv4 too (IPV6_V6ONLY off); .NET's IPv6 sockets are IPV6_V6ONLY, and
             /// Linux then never matches them against IPv4 sockets (ipv6_rcv_saddr_equal).
             /// </summary>
-            public static Holders Read(IPAddress address, int port, bool dualMode = false)
+            public static Holders Read(IPAddress address, int port, bool dualMode = false, NetworkNamespace ns = null)
             {
                 var holders = new Holders();
                 try
                 {
                     // Every state, Bound included (listed only when asked for: Linux 6.9+ netlink).
-                    var rows = TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port }, States = AllStates })
+                    var rows = TcpTable.Read(new TcpTableFilter { LocalPorts = new[] { port }, States = AllStates, NetworkNamespace = ns })
                         .Where(r => Overlaps(address, r.LocalAddress, dualMode))
                         .ToList();
                     holders.Rows = rows;

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace TcpClose
 {
     /// <summary>The verdict of a real bind attempt (released at once) and what stands in the way.</summary>
-    public sealed class BindTestResult
+    public sealed class BindTestResult : INetworkNamespaceBound
     {
         public string Address { get; internal set; }
         public int Port { get; internal set; }
@@ -21,5 +21,7 @@ namespace TcpClose
         public TimeSpan? LongestTimeWait { get; internal set; }
         /// <summary>What would help on this OS: an option, a wait, or stopping a process.</summary>
         public string Advice { get; internal set; }
+        /// <summary>The network namespace this was tested in, when one was asked for: its name, else net:[INODE].</summary>
+        public string NetworkNamespace { get; internal set; }
     }
 }

@@ -18,6 +18,9 @@ namespace TcpClose
 
         /// <summary>How long one connect attempt to one address may take.</summary>
         public TimeSpan ConnectTimeout { get; set; } = PortProbe.DefaultConnectTimeout;
+
+        /// <summary>Linux: the network namespace to work in (null: the caller's own).</summary>
+        public NetworkNamespace NetworkNamespace { get; set; }
     }
 
     /// <summary>
@@ -154,7 +157,7 @@ namespace TcpClose
                     timeout = left < timeout ? (left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1)) : timeout;
                 }
 
-                PortTestResult result = Probe(options.RemoteAddress, addresses[i], options.RemotePort, timeout, cancellationToken);
+                PortTestResult result = Probe(options.RemoteAddress, addresses[i], options.RemotePort, timeout, cancellationToken, options.NetworkNamespace);
                 onProbe?.Invoke(result);
                 if (result.Succeeded)
                 {
@@ -171,10 +174,12 @@ namespace TcpClose
         /// One connect to one address, then an abortive close whatever happened. Never throws for a
         /// port that does not answer; OperationCanceledException on cancel (the socket is closed).
         /// </summary>
-        internal static PortTestResult Probe(string computerName, IPAddress address, int port, TimeSpan timeout, CancellationToken cancellationToken)
+        internal static PortTestResult Probe(string computerName, IPAddress address, int port, TimeSpan timeout, CancellationToken cancellationToken,
+            NetworkNamespace ns = null)
         {
             var result = new PortTestResult
             {
+                NetworkNamespace = NetworkNamespace.Tag(ns),
                 ComputerName = computerName,
                 RemoteAddress = Endpoints.Show(address),
                 RemotePort = port,
@@ -182,7 +187,7 @@ namespace TcpClose
             };
 
             var clock = Stopwatch.StartNew();
-            using (Socket socket = SocketSetup.Create(address.AddressFamily, new SocketRequest()))
+            using (Socket socket = SocketSetup.Create(address.AddressFamily, new SocketRequest { Namespace = ns }))
             {
                 // Set before connect, so every way out of here closes abortively: even a connect that
                 // completes after the deadline leaves no TIME_WAIT. Closing a socket still in

@@ -6,7 +6,7 @@ namespace TcpClose
     /// The outcome of probing one target: immutable, no live handle (the probe's socket is closed
     /// before the result exists), so it survives remoting and Export-Csv.
     /// </summary>
-    public sealed class PortTestResult
+    public sealed class PortTestResult : INetworkNamespaceBound
     {
         /// <summary>The target as given (a host name or an address).</summary>
         public string ComputerName { get; internal set; }
@@ -26,6 +26,8 @@ namespace TcpClose
         public int? NativeErrorCode { get; internal set; }
         /// <summary>Rounds of probes made: 1 without -Wait; with -Wait, how many it took.</summary>
         public int Attempts { get; internal set; }
+        /// <summary>The network namespace this was probed from, when one was asked for: its name, else net:[INODE].</summary>
+        public string NetworkNamespace { get; internal set; }
 
         /// <summary>"127.0.0.1:8080: Refused after 0.2 ms from 127.0.0.1:41234", as Test-TcpPort -Verbose shows each probe.</summary>
         public override string ToString() =>

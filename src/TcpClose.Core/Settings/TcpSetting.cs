@@ -10,7 +10,7 @@ namespace TcpClose
     /// as the OS has it now. Immutable; the value is typed (int, TimeSpan, <see cref="PortRange"/>,
     /// an array of ranges), never text, so <c>Where-Object { $_.Value -lt ... }</c> compares numbers.
     /// </summary>
-    public sealed class TcpSetting
+    public sealed class TcpSetting : INetworkNamespaceBound
     {
         public TcpSetting(string name, object value, string unit, object defaultValue, string source, string rawValue, string description)
         {
@@ -46,6 +46,8 @@ namespace TcpClose
 
         /// <summary>What the setting does to TIME_WAIT or to port reuse, in one line.</summary>
         public string Description { get; }
+        /// <summary>The network namespace this was read in, when one was asked for: its name, else net:[INODE].</summary>
+        public string NetworkNamespace { get; internal set; }
 
         public override string ToString() => $"{Name} = {Show(Value)}";
 

@@ -51,14 +51,31 @@ namespace TcpClose
         static readonly PortRange WindowsPortRangeDefault = new PortRange(49152, 65535);
         const int MacMslDefaultMs = 15000;
 
-        /// <summary>The names a setting can have on this OS, in the order <see cref="Read"/> lists them (for tab completion).</summary>
+        /// <summary>The names a setting can have on this OS, in the order <see cref="Read()"/> lists them (for tab completion).</summary>
         public static IReadOnlyList<string> Names =>
             s_linux ? new[] { LinuxTimeWaitLen, LinuxTwReuse, LinuxTwReuseDelay, LinuxTimestamps, LinuxMaxTwBuckets, LinuxFinTimeout, LinuxPortRange, LinuxReservedPorts, LinuxSomaxconn }
             : s_windows ? new[] { WindowsTimedWaitDelay, WindowsDynamicPorts4, WindowsDynamicPorts6, WindowsMaxUserPort }
             : new[] { MacMsl, MacPortFirst, MacPortLast };
 
         /// <summary>The settings of this OS as they are now.</summary>
-        public static IReadOnlyList<TcpSetting> Read()
+        public static IReadOnlyList<TcpSetting> Read() => Read(null);
+
+        /// <summary>
+        /// The settings of a network namespace (null: the caller's own). Linux keeps most net.* values
+        /// per namespace (ip_local_port_range, tcp_tw_reuse, tcp_max_tw_buckets...); they are read by a
+        /// thread inside it, since /proc/sys/net shows the reading thread's namespace.
+        /// </summary>
+        public static IReadOnlyList<TcpSetting> Read(NetworkNamespace ns)
+        {
+            if (ns == null)
+                return ReadHere();
+            IReadOnlyList<TcpSetting> list = ns.Run(ReadHere);
+            foreach (TcpSetting s in list)
+                s.NetworkNamespace = ns.DisplayName;
+            return list;
+        }
+
+        static IReadOnlyList<TcpSetting> ReadHere()
         {
             if (s_linux)
                 return FromLinux(LinuxSysctl.Read);
@@ -172,7 +189,7 @@ namespace TcpClose
             seconds.HasValue ? TimeSpan.FromSeconds(Math.Max(30, Math.Min(300, seconds.Value))) : WindowsTimeWaitDefault;
 
         /// <summary>The ephemeral port space of this OS, from these settings (documented defaults where one is missing).</summary>
-        internal static EphemeralPorts ReadEphemeralPorts() => EphemeralPortsFrom(Read());
+        internal static EphemeralPorts ReadEphemeralPorts(NetworkNamespace ns = null) => EphemeralPortsFrom(Read(ns));
 
         internal static EphemeralPorts EphemeralPortsFrom(IReadOnlyList<TcpSetting> settings)
         {

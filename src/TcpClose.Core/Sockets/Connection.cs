@@ -22,13 +22,15 @@ namespace TcpClose
         /// <summary>SO_REUSEADDR alone before the local bind.</summary>
         public bool ReuseAddress { get; set; }
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+        /// <summary>Linux: the network namespace to work in (null: the caller's own).</summary>
+        public NetworkNamespace NetworkNamespace { get; set; }
     }
 
     /// <summary>
     /// A connected socket held by this process (client or accepted). Holds a live socket; kept in
     /// <see cref="TcpRegistry"/> until closed. After close the object stays as a record with State Closed.
     /// </summary>
-    public sealed class Connection : IDisposable
+    public sealed class Connection : IDisposable, INetworkNamespaceBound
     {
         internal Connection() { }
 
@@ -36,6 +38,8 @@ namespace TcpClose
         public ConnectionRole Role { get; internal set; }
         /// <summary>Id of the listener that accepted it (server side), else null.</summary>
         public int? ListenerId { get; internal set; }
+        /// <summary>The network namespace this was made in, when one was asked for: its name, else net:[INODE].</summary>
+        public string NetworkNamespace { get; internal set; }
         public string LocalAddress { get; internal set; }
         public int LocalPort { get; internal set; }
         public string RemoteAddress { get; internal set; }

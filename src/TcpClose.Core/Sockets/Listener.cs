@@ -24,18 +24,22 @@ namespace TcpClose
         public int Backlog { get; set; } = 128;
         /// <summary>Free text to find the listener again (Get-TcpListener -Name).</summary>
         public string Name { get; set; }
+        /// <summary>Linux: the network namespace to work in (null: the caller's own).</summary>
+        public NetworkNamespace NetworkNamespace { get; set; }
     }
 
     /// <summary>
     /// A listening socket held by this process. Holds a live socket; kept in <see cref="TcpRegistry"/>
     /// until stopped. The option properties are read back from the socket, not echoed from the request.
     /// </summary>
-    public sealed class Listener : IDisposable
+    public sealed class Listener : IDisposable, INetworkNamespaceBound
     {
         internal Listener() { }
 
         public int Id { get; internal set; }
         public string Name { get; internal set; }
+        /// <summary>The network namespace this was made in, when one was asked for: its name, else net:[INODE].</summary>
+        public string NetworkNamespace { get; internal set; }
         public string LocalAddress { get; internal set; }
         public int LocalPort { get; internal set; }
         public string AddressFamily => LocalAddress != null && LocalAddress.IndexOf(':') >= 0 ? "IPv6" : "IPv4";
@@ -93,6 +97,7 @@ namespace TcpClose
                 try
                 {
                     connection = Connection.FromSocket(accepted, ConnectionRole.Server, Id);
+                    connection.NetworkNamespace = NetworkNamespace; // an accepted socket lives where its listener does
                 }
                 catch
                 {

@@ -13,6 +13,8 @@ namespace TcpClose
         public bool ReusePort;
         public bool ExclusiveAddressUse;
         public bool DualMode;
+        /// <summary>Where the socket is made (null: here); it stays there whatever thread uses it.</summary>
+        public NetworkNamespace Namespace;
     }
 
     /// <summary>Creating TCP sockets with exactly the options asked for, and reading them back.</summary>
@@ -62,7 +64,7 @@ namespace TcpClose
         /// </remarks>
         public static Socket Create(AddressFamily family, SocketRequest request)
         {
-            var socket = new Socket(family, SocketType.Stream, ProtocolType.Unspecified);
+            var socket = NetworkNamespace.RunIn(request.Namespace, () => new Socket(family, SocketType.Stream, ProtocolType.Unspecified));
             try
             {
                 if (family == AddressFamily.InterNetworkV6)

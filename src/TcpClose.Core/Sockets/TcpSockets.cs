@@ -43,6 +43,7 @@ namespace TcpClose
                 ReusePort = options.ReusePort,
                 ExclusiveAddressUse = options.ExclusiveAddressUse,
                 DualMode = options.DualMode,
+                Namespace = options.NetworkNamespace,
             };
             SocketSetup.Check(request, address);
 
@@ -64,6 +65,7 @@ namespace TcpClose
                     DualMode = SocketSetup.ReadDualMode(socket),
                     Backlog = options.Backlog,
                     State = ListenerStatus.Listening,
+                    NetworkNamespace = NetworkNamespace.Tag(options.NetworkNamespace),
                     StartTime = DateTime.UtcNow,
                 };
                 return TcpRegistry.Add(listener);
@@ -74,7 +76,7 @@ namespace TcpClose
                 string endpoint = Endpoints.Show(address, options.Port);
                 if (ex.SocketErrorCode == SocketError.AddressAlreadyInUse || BindDiagnosis.IsHeldExclusively(ex.SocketErrorCode, address, options.Port))
                 {
-                    throw BindDiagnosis.AddressInUse(ex, address, options.Port, options.ReuseAddress, "listen on", options.DualMode);
+                    throw BindDiagnosis.AddressInUse(ex, address, options.Port, options.ReuseAddress, "listen on", options.DualMode, options.NetworkNamespace);
                 }
 
                 throw SocketSetup.Map(ex, endpoint, "listen on");
@@ -114,7 +116,7 @@ namespace TcpClose
             }
 
             string target = Endpoints.Show(remote, options.RemotePort);
-            Socket socket = SocketSetup.Create(remote.AddressFamily, new SocketRequest { ReuseAddress = options.ReuseAddress });
+            Socket socket = SocketSetup.Create(remote.AddressFamily, new SocketRequest { ReuseAddress = options.ReuseAddress, Namespace = options.NetworkNamespace });
             try
             {
                 if (local != null || options.LocalPort != 0)
@@ -126,7 +128,7 @@ namespace TcpClose
                     }
                     catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
                     {
-                        throw BindDiagnosis.AddressInUse(ex, bindAddress, options.LocalPort, options.ReuseAddress, "bind the local end to");
+                        throw BindDiagnosis.AddressInUse(ex, bindAddress, options.LocalPort, options.ReuseAddress, "bind the local end to", false, options.NetworkNamespace);
                     }
                     catch (SocketException ex)
                     {
@@ -135,7 +137,9 @@ namespace TcpClose
                 }
 
                 ConnectWithin(socket, new IPEndPoint(remote, options.RemotePort), options.Timeout, target, cancellationToken);
-                return TcpRegistry.Add(Connection.FromSocket(socket, ConnectionRole.Client, null));
+                Connection connection = Connection.FromSocket(socket, ConnectionRole.Client, null);
+                connection.NetworkNamespace = NetworkNamespace.Tag(options.NetworkNamespace);
+                return TcpRegistry.Add(connection);
             }
             catch
             {

@@ -59,11 +59,13 @@ namespace TcpClose
 
         /// <summary>As <see cref="Read(uint, int, int, byte[], TcpTableWarnings, bool)"/>, one batch per datagram.
         /// The batch is refilled by the next MoveNext.</summary>
-        internal static IEnumerable<RowBatch> ReadBatches(uint states, int sport, int dport, byte[] portBytecode, TcpTableWarnings warnings, bool compat)
+        internal static IEnumerable<RowBatch> ReadBatches(uint states, int sport, int dport, byte[] portBytecode, TcpTableWarnings warnings, bool compat,
+            NetworkNamespace ns = null)
         {
             if (states == 0)
                 yield break;
-            int fd = LinuxNetlink.Open();
+            // A netlink socket answers for the namespace it was created in, whatever thread reads it.
+            int fd = NetworkNamespace.RunIn(ns, LinuxNetlink.Open);
             if (fd < 0)
                 throw new TcpSourceRefusedException($"netlink NETLINK_SOCK_DIAG socket refused (errno {-fd})", -fd);
             var sock = new NetlinkSocketHandle(fd);

@@ -23,7 +23,15 @@ namespace TcpClose
     {
         /// <summary>Rows for every destination (filters may be null), highest PercentUsed first.</summary>
         public static IReadOnlyList<PortUsageEntry> Read(IReadOnlyList<string> remoteAddresses, IReadOnlyList<int> remotePorts) =>
-            Read(remoteAddresses, remotePorts, TcpSettings.ReadEphemeralPorts(), TcpTable.DefaultSource, true, null);
+            Read(remoteAddresses, remotePorts, null);
+
+        /// <summary>As above, in a network namespace (null: the caller's own): its table against its own port range.</summary>
+        public static IReadOnlyList<PortUsageEntry> Read(IReadOnlyList<string> remoteAddresses, IReadOnlyList<int> remotePorts, NetworkNamespace ns)
+        {
+            // Validated before anything is read, the namespace entered included.
+            new TcpTableQuery(new TcpTableFilter { RemoteAddresses = remoteAddresses, RemotePorts = remotePorts }, false);
+            return Read(remoteAddresses, remotePorts, TcpSettings.ReadEphemeralPorts(ns), TcpTable.DefaultSource, true, null, ns);
+        }
 
         /// <summary>
         /// How fast TIME_WAIT rows are being made, from the ages of the rows there are: on Linux a row's
@@ -39,13 +47,13 @@ namespace TcpClose
 
         /// <summary>As above, with the port space and source given (tests, benchmark).</summary>
         internal static IReadOnlyList<PortUsageEntry> Read(IReadOnlyList<string> remoteAddresses, IReadOnlyList<int> remotePorts,
-            EphemeralPorts ports, TcpTableSource source, bool fallBack, Action<string> onWarning)
+            EphemeralPorts ports, TcpTableSource source, bool fallBack, Action<string> onWarning, NetworkNamespace ns = null)
         {
             // Validated before anything is read: InvalidAddress / InvalidPort, as for Get-TcpConnection.
             var match = new TcpTableQuery(new TcpTableFilter { RemoteAddresses = remoteAddresses, RemotePorts = remotePorts }, false);
             // Every row, listeners included (they mark the ports that are not ephemeral picks); no
             // kernel-side filter, since a port filter would drop the listeners.
-            var read = new TcpTableQuery(new TcpTableFilter(), false);
+            var read = new TcpTableQuery(new TcpTableFilter { NetworkNamespace = ns }, false);
             var listening = new bool[65536];
             var counts = new Dictionary<Destination, Counts>();
             long timeWaitMs = (long)TcpSettings.TimeWaitLength().TotalMilliseconds;
@@ -87,7 +95,7 @@ namespace TcpClose
                 int size = d.Local.IsV4 ? ports.Size4 : ports.Size6;
                 result.Add(new PortUsageEntry(names.Get(d.Local), names.Get(d.Remote), d.RemotePort,
                     kv.Value.Established, kv.Value.TimeWait, kv.Value.Other, size, TimeWaitReusable(ports.TimeWaitReuse, d.Local, d.Remote),
-                    RatePerSecond(kv.Value.Dated, kv.Value.OldestAgeMs), TimeSpan.FromMilliseconds(timeWaitMs)));
+                    RatePerSecond(kv.Value.Dated, kv.Value.OldestAgeMs), TimeSpan.FromMilliseconds(timeWaitMs)) { NetworkNamespace = NetworkNamespace.Tag(ns) });
             }
             result.Sort(PortUsageEntry.HighestFirst);
             return result;

@@ -6,7 +6,7 @@ namespace TcpClose
     /// Ephemeral ports in use towards one destination, by state, against the ports the OS can pick.
     /// Immutable; no handles (survives remoting and Export-Csv).
     /// </summary>
-    public sealed class PortUsageEntry
+    public sealed class PortUsageEntry : INetworkNamespaceBound
     {
         public PortUsageEntry(string localAddress, string remoteAddress, int remotePort, int established, int timeWait, int other,
             int ephemeralPorts, bool? timeWaitReusable)
@@ -70,6 +70,8 @@ namespace TcpClose
         /// out this way: the figure says what a destination without reuse would see.
         /// </summary>
         public TimeSpan? ExhaustedIn { get; }
+        /// <summary>The network namespace this was read in, when one was asked for: its name, else net:[INODE].</summary>
+        public string NetworkNamespace { get; internal set; }
 
         public override string ToString() =>
             $"{LocalAddress} -> {Endpoints.Show(RemoteAddress, RemotePort)}: {Total}/{EphemeralPorts} ({PercentUsed:0.##} %)";

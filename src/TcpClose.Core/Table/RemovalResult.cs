@@ -1,7 +1,7 @@
 namespace TcpClose
 {
     /// <summary>What Remove-TcpConnection did to one row. Immutable, no live handles.</summary>
-    public sealed class RemovalResult
+    public sealed class RemovalResult : INetworkNamespaceBound
     {
         public RemovalResult(string localAddress, int localPort, string remoteAddress, int remotePort, TcpState? state,
             RemovalOutcome outcome, string errorId)
@@ -36,6 +36,8 @@ namespace TcpClose
         public bool? PortReleased { get; internal set; }
         /// <summary>What the removal leaves that the outcome does not say (a port still bound, and by whom), else null.</summary>
         public string Note { get; internal set; }
+        /// <summary>The network namespace this was removed from, when one was asked for: its name, else net:[INODE].</summary>
+        public string NetworkNamespace { get; internal set; }
 
         public override string ToString() =>
             $"{Endpoints.Show(LocalAddress, LocalPort)} -> {Endpoints.Show(RemoteAddress, RemotePort)} {Outcome}{(ErrorId == null ? "" : " " + ErrorId)}";

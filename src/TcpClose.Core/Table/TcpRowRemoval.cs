@@ -20,7 +20,7 @@ namespace TcpClose
     /// SOCK_DIAG_BY_FAMILY request (a hash lookup, not a dump), and must still be in the state they
     /// were seen in. Requests go to the kernel <see cref="BatchSize"/> to a datagram.
     /// Windows: SetTcpEntry(MIB_TCP_STATE_DELETE_TCB), elevated, IPv4 rows only.
-    /// Elsewhere <see cref="Open"/> throws PlatformNotSupported.
+    /// Elsewhere <see cref="Open()"/> throws PlatformNotSupported.
     /// Errors: PermissionDenied and RemoveNotSupported mean no row can be removed by this process on
     /// this machine: they are thrown (after the row that met them is reported). Anything else is per
     /// row: reported with the row's result, and the next row is tried.
@@ -40,9 +40,12 @@ namespace TcpClose
         readonly InetDiagResponse _cursor = new InetDiagResponse { ReportAcks = true };
         uint _seq;
 
-        TcpRowRemoval(NetlinkSocketHandle netlink)
+        readonly NetworkNamespace _namespace;
+
+        TcpRowRemoval(NetlinkSocketHandle netlink, NetworkNamespace ns = null)
         {
             _netlink = netlink;
+            _namespace = ns;
             if (netlink != null)
             {
                 _send = new byte[BatchSize * InetDiagRequest.ExactLen];
@@ -61,7 +64,11 @@ namespace TcpClose
 
         /// <summary>Ready to remove rows. PlatformNotSupported where the OS has no way; TcpTableUnavailable
         /// when the netlink socket is refused.</summary>
-        public static TcpRowRemoval Open()
+        public static TcpRowRemoval Open() => Open(null);
+
+        /// <summary>As <see cref="Open()"/>, removing rows of a network namespace (null: the caller's own):
+        /// SOCK_DESTROY acts in the namespace its netlink socket was made in.</summary>
+        public static TcpRowRemoval Open(NetworkNamespace ns)
         {
             if (s_windows)
                 return new TcpRowRemoval(null);
@@ -69,7 +76,7 @@ namespace TcpClose
                 throw new TcpCloseException(ErrorIds.PlatformNotSupported, TcpErrorCategory.NotImplemented,
                     $"Removing rows of the TCP table is not supported on {RuntimeInformation.OSDescription}: only Linux (netlink SOCK_DESTROY, as ss -K) and Windows (SetTcpEntry) offer it. Wait for TIME_WAIT rows to go with Wait-TcpTimeWait.",
                     RuntimeInformation.OSDescription);
-            int fd = LinuxNetlink.Open();
+            int fd = NetworkNamespace.RunIn(ns, LinuxNetlink.Open);
             if (fd < 0)
                 throw new TcpCloseException(ErrorIds.TcpTableUnavailable, TcpErrorCategory.ResourceUnavailable,
                     $"The netlink NETLINK_SOCK_DIAG socket that removes rows was refused (errno {-fd}): netlink is not available to this process.",
@@ -77,7 +84,7 @@ namespace TcpClose
             var handle = new NetlinkSocketHandle(fd);
             // Room for a batch of answers even where rmem_default is small (capped at rmem_max).
             LinuxNetlink.SetReceiveBuffer(fd, 1 << 20);
-            return new TcpRowRemoval(handle);
+            return new TcpRowRemoval(handle, ns);
         }
 
         /// <summary>Removes one row. <paramref name="error"/> is set when the outcome is Failed and the
@@ -152,7 +159,7 @@ namespace TcpClose
                 {
                     RemovalResult result = Result(row, s, s.Gone ? RemovalOutcome.AlreadyGone : RemovalOutcome.Removed, null);
                     if (result.Removed && result.State == TcpState.Listen && _netlink != null)
-                        DescribeRemovedListener(result);
+                        DescribeRemovedListener(result, _namespace);
                     onResult(result, null);
                     continue;
                 }
@@ -170,7 +177,7 @@ namespace TcpClose
         /// one stays bound: the socket shows as Bound (state CLOSE in the bind walk, Linux 6.9+), and
         /// a new bind fails with EADDRINUSE until the owner closes it. Measured on Linux 6.18.
         /// </summary>
-        static void DescribeRemovedListener(RemovalResult result)
+        static void DescribeRemovedListener(RemovalResult result, NetworkNamespace ns)
         {
             if (!LinuxTcpStates.ListsBoundSockets)
                 return;
@@ -182,6 +189,7 @@ namespace TcpClose
                     States = new[] { TcpState.Bound },
                     LocalAddresses = new[] { result.LocalAddress },
                     LocalPorts = new[] { result.LocalPort },
+                    NetworkNamespace = ns,
                 }).FirstOrDefault();
             }
             catch (TcpCloseException)
@@ -196,8 +204,9 @@ namespace TcpClose
             }
         }
 
-        static RemovalResult Result(TcpRowKey row, Slot s, RemovalOutcome outcome, string errorId) =>
-            new RemovalResult(row.LocalAddress, row.LocalPort, row.RemoteAddress, row.RemotePort, s.State ?? row.State, outcome, errorId);
+        RemovalResult Result(TcpRowKey row, Slot s, RemovalOutcome outcome, string errorId) =>
+            new RemovalResult(row.LocalAddress, row.LocalPort, row.RemoteAddress, row.RemotePort, s.State ?? row.State, outcome, errorId)
+            { NetworkNamespace = NetworkNamespace.Tag(_namespace) };
 
         #region Linux
 

@@ -59,6 +59,10 @@ namespace TcpClose
                 throw new ArgumentNullException(nameof(filter));
             if (filter.Source.HasValue)
                 CheckSource(filter.Source.Value);
+            if (filter.NetworkNamespace != null && !filter.NetworkNamespace.IsCurrent && filter.Source.HasValue
+                && filter.Source != TcpTableSource.Netlink && filter.Source != TcpTableSource.ProcNet)
+                throw new TcpCloseException(ErrorIds.PlatformNotSupported, TcpErrorCategory.NotImplemented,
+                    $"The TCP table source {filter.Source} cannot read another network namespace; use Netlink or ProcNet.", filter.Source);
             var query = new TcpTableQuery(filter, timeWaitOnly);
             return (query, filter.Source ?? DefaultSource, !filter.Source.HasValue, new TcpTableWarnings(filter.OnWarning));
         }
@@ -87,8 +91,16 @@ namespace TcpClose
                     $"The TCP table source {source} does not exist on {RuntimeInformation.OSDescription}. Use {DefaultSource} or IPGlobalProperties.", source);
         }
 
+        /// <summary>The raw rows matching the filter, endpoint filters applied, no owners: for counting readers.</summary>
+        internal static IEnumerable<(TcpTableSource, RawTcpRow)> RawRows(TcpTableFilter filter)
+        {
+            var (query, source, fallBack, warnings) = Query(filter, timeWaitOnly: false);
+            return Rows(query, source, fallBack, warnings);
+        }
+
         static IEnumerable<TcpTableEntry> Entries(TcpTableQuery q, TcpTableSource source, bool fallBack, TcpTableWarnings warnings)
         {
+            string where = q.NamespaceTag;
             var names = new AddressTextCache();
             var owners = new SocketOwners();
             bool linux = source == TcpTableSource.Netlink || source == TcpTableSource.ProcNet;
@@ -123,6 +135,7 @@ namespace TcpClose
                     // null; the bind diagnosis still needs it to say how long TIME_WAIT holds a port.
                     TimeWaitLeft = r.State == TcpState.TimeWait && r.TimerMs >= 0 ? TimeSpan.FromMilliseconds(r.TimerMs) : (TimeSpan?)null,
                     TimeWaitLeftEstimated = r.TimerEstimated,
+                    NetworkNamespace = where,
                 }.OwnedLater(later ? owners : null);
             }
         }
@@ -238,10 +251,10 @@ namespace TcpClose
                     // One port on a side goes into the request's sockid (checked before bytecode); more need bytecode.
                     int sport = SinglePort(q.LocalPorts), dport = SinglePort(q.RemotePorts);
                     return NetlinkTcpReader.ReadBatches(LinuxTcpStates.ToMask(q.States), sport, dport,
-                        InetDiagRequest.BuildPortBytecode(sport > 0 ? null : q.LocalPorts, dport > 0 ? null : q.RemotePorts), warnings, true);
+                        InetDiagRequest.BuildPortBytecode(sport > 0 ? null : q.LocalPorts, dport > 0 ? null : q.RemotePorts), warnings, true, q.Namespace);
                 }
                 case TcpTableSource.ProcNet:
-                    return Batched(ProcNetRows(warnings));
+                    return Batched(ProcNetRows(warnings, q.Namespace));
                 case TcpTableSource.WindowsTcpTable:
                     return Batched(WindowsRows());
                 default:
@@ -280,12 +293,28 @@ namespace TcpClose
             return p;
         }
 
-        static IEnumerable<RawTcpRow> ProcNetRows(TcpTableWarnings warnings)
+        static IEnumerable<RawTcpRow> ProcNetRows(TcpTableWarnings warnings, NetworkNamespace ns)
         {
-            foreach (var r in LinuxProcNet.ReadFile(LinuxProcNet.Tcp4Path, warnings))
-                yield return r;
-            foreach (var r in LinuxProcNet.ReadFile(LinuxProcNet.Tcp6Path, warnings))
-                yield return r;
+            // /proc/net is the main thread's namespace, whatever thread reads it (TCP-NOTES): inside
+            // another one the files are opened through /proc/thread-self by the namespace's thread, and
+            // an open file keeps the namespace it was opened in.
+            if (ns == null || ns.IsCurrent)
+            {
+                foreach (var r in LinuxProcNet.ReadFile(LinuxProcNet.Tcp4Path, warnings))
+                    yield return r;
+                foreach (var r in LinuxProcNet.ReadFile(LinuxProcNet.Tcp6Path, warnings))
+                    yield return r;
+                yield break;
+            }
+            var (v4, v6) = ns.Run(() => (LinuxProcNet.Open(LinuxProcNet.ThreadTcp4Path), LinuxProcNet.Open(LinuxProcNet.ThreadTcp6Path)));
+            using (v4)
+            using (v6)
+            {
+                foreach (var r in LinuxProcNet.ReadFile(v4, LinuxProcNet.Tcp4Path, warnings))
+                    yield return r;
+                foreach (var r in LinuxProcNet.ReadFile(v6, LinuxProcNet.Tcp6Path, warnings))
+                    yield return r;
+            }
         }
 
         static IEnumerable<RawTcpRow> WindowsRows()

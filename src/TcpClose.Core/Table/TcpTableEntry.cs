@@ -6,7 +6,7 @@ namespace TcpClose
     /// One row of the OS's TCP table, immutable and without live handles (it survives remoting and
     /// Export-Csv). Property names follow Get-NetTCPConnection.
     /// </summary>
-    public sealed class TcpTableEntry
+    public sealed class TcpTableEntry : INetworkNamespaceBound
     {
         /// <summary>Who holds a row, for messages: "process 1234 (nginx)", or that the owner is not visible.</summary>
         internal static string Owner(TcpTableEntry row) => row.OwningProcess.HasValue
@@ -87,6 +87,10 @@ namespace TcpClose
         public long? Inode { get; }
         /// <summary>Which OS interface produced the row.</summary>
         public TcpTableSource Source { get; }
+
+        /// <summary>The network namespace the row was read in, when one was asked for (-NetworkNamespace):
+        /// its name, else net:[INODE]; null for the caller's own table read without the parameter.</summary>
+        public string NetworkNamespace { get; internal set; }
 
         /// <summary>TIME_WAIT rows: time left, from the OS timer or the first-seen estimate (as Get-TcpTimeWait shows it).</summary>
         internal TimeSpan? TimeWaitLeft { get; set; }

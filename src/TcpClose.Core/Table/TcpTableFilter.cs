@@ -23,6 +23,12 @@ namespace TcpClose
         /// <summary>Where to read: null for the OS's best source (falling back when it is refused), else only this one.</summary>
         public TcpTableSource? Source { get; set; }
 
+        /// <summary>
+        /// The Linux network namespace to read (null: the caller's own). Rows read there carry its
+        /// name, or net:[INODE], as NetworkNamespace. Only the Linux sources can read another one.
+        /// </summary>
+        public NetworkNamespace NetworkNamespace { get; set; }
+
         /// <summary>Hears of rows skipped as malformed and of a fall-back to another source (a cmdlet's WriteWarning).</summary>
         public System.Action<string> OnWarning { get; set; }
 

@@ -30,10 +30,15 @@ namespace TcpClose
             RemotePorts = Ports(filter.RemotePorts);
             _localPorts = LocalPorts == null ? null : new HashSet<int>(LocalPorts);
             _remotePorts = RemotePorts == null ? null : new HashSet<int>(RemotePorts);
+            Namespace = filter.NetworkNamespace;
             _pids = filter.OwningProcesses != null && filter.OwningProcesses.Count > 0 ? new HashSet<int>(Pids(filter.OwningProcesses)) : null;
         }
 
         internal IReadOnlyList<TcpState> States { get; }
+        /// <summary>Where to read (null: the caller's own namespace).</summary>
+        internal NetworkNamespace Namespace { get; }
+        /// <summary>What rows of this read carry as NetworkNamespace.</summary>
+        internal string NamespaceTag => NetworkNamespace.Tag(Namespace);
         internal IReadOnlyList<int> LocalPorts { get; }
         internal IReadOnlyList<int> RemotePorts { get; }
         internal bool FiltersPids => _pids != null;

@@ -6,7 +6,7 @@ namespace TcpClose
     /// A TIME_WAIT row with the time it has left. <see cref="RemainingSeconds"/> is the property to
     /// filter on: <c>Where-Object RemainingSeconds -gt 30</c>.
     /// </summary>
-    public sealed class TimeWaitEntry
+    public sealed class TimeWaitEntry : INetworkNamespaceBound
     {
         public TimeWaitEntry(string localAddress, int localPort, string remoteAddress, int remotePort,
             TimeSpan remaining, DateTime observedAt, bool isEstimated, TcpTableSource source)
@@ -38,6 +38,9 @@ namespace TcpClose
         /// <summary>True where the OS gives no timer and the time left is an estimate (Windows, macOS).</summary>
         public bool IsEstimated { get; }
         public TcpTableSource Source { get; }
+
+        /// <summary>As <see cref="TcpTableEntry.NetworkNamespace"/>: where the row was read, when one was asked for.</summary>
+        public string NetworkNamespace { get; internal set; }
 
         /// <summary>TIME_WAIT rows: time left, from the OS timer or the first-seen estimate (as Get-TcpTimeWait shows it).</summary>
         internal TimeSpan? TimeWaitLeft { get; set; }

@@ -63,7 +63,7 @@ namespace TcpClose
                                 continue;
                             long ms = r.TimerMs >= 0 ? r.TimerMs : 0;
                             Current = new TimeWaitEntry(_names.Get(r.Local), r.LocalPort, _names.Get(r.Remote), r.RemotePort,
-                                new TimeSpan(ms * TimeSpan.TicksPerMillisecond), b.ObservedAt, r.TimerEstimated, b.Source) { KernelId = r.Id };
+                                new TimeSpan(ms * TimeSpan.TicksPerMillisecond), b.ObservedAt, r.TimerEstimated, b.Source) { KernelId = r.Id, NetworkNamespace = _query.NamespaceTag };
                             return true;
                         }
                     }

@@ -24,6 +24,8 @@ namespace TcpClose.Commands
         protected override void ProcessRecord()
         {
             TcpTableFilter filter = EndpointFilter();
+            if (filter == null)
+                return;
             filter.States = State;
             filter.OwningProcesses = OwningProcess;
 

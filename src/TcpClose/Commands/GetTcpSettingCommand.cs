@@ -21,14 +21,28 @@ namespace TcpClose.Commands
         [ArgumentCompleter(typeof(TcpSettingNameCompleter))]
         public string[] Name { get; set; }
 
+        /// <summary>Linux: read the settings in this network namespace: an `ip netns` name, a namespace file (/proc/PID/ns/net, /run/netns/NAME), a process id, or net:[INODE]. Binds by property name from Get-TcpNetworkNamespace and from the module's own rows.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        public string NetworkNamespace { get; set; }
+
         #endregion
 
         #region Overrides
 
-        protected override void BeginProcessing() => _settings = TcpSettings.Read();
-
         protected override void ProcessRecord()
         {
+            if (!TryResolveNamespace(NetworkNamespace, out NetworkNamespace ns))
+                return;
+            try
+            {
+                _settings = TcpSettings.Read(ns);
+            }
+            catch (TcpCloseException ex)
+            {
+                ThrowTcpError(ex);
+            }
+
             if (Name == null || Name.Length == 0)
             {
                 WriteObject(_settings, enumerateCollection: true);

@@ -9,7 +9,12 @@ namespace TcpClose.Commands
     {
         #region Overrides
 
-        protected override void ProcessRecord() => WriteRows(() => TcpTable.ReadTimeWait(EndpointFilter()));
+        protected override void ProcessRecord()
+        {
+            TcpTableFilter filter = EndpointFilter();
+            if (filter != null)
+                WriteRows(() => TcpTable.ReadTimeWait(filter));
+        }
 
         #endregion
     }

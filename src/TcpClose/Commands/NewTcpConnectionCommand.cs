@@ -33,14 +33,22 @@ namespace TcpClose.Commands
         [Parameter]
         public double Timeout { get; set; } = 10;
 
+        /// <summary>Linux: connect from a socket made in this network namespace: an `ip netns` name, a namespace file (/proc/PID/ns/net, /run/netns/NAME), a process id, or net:[INODE]. Binds by property name from Get-TcpNetworkNamespace and from the module's own rows.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        public string NetworkNamespace { get; set; }
+
         #endregion
 
         #region Overrides
 
         protected override void ProcessRecord()
         {
+            if (!TryResolveNamespace(NetworkNamespace, out NetworkNamespace ns))
+                return;
             var options = new ConnectOptions
             {
+                NetworkNamespace = ns,
                 RemoteAddress = RemoteAddress,
                 RemotePort = RemotePort,
                 LocalAddress = LocalAddress,

@@ -17,7 +17,10 @@ namespace TcpClose.Commands
         private const string FilterSet = "Filter";
         private const string InputSet = "InputObject";
 
-        private TcpRowRemoval _removal;
+        private TcpRowRemoval _removal;          // where the pending rows go: this namespace's, or the one of the rows piped in
+        private TcpRowRemoval _own;
+        private readonly Dictionary<long, TcpRowRemoval> _byNamespace = new Dictionary<long, TcpRowRemoval>();
+        private readonly Dictionary<string, NetworkNamespace> _resolved = new Dictionary<string, NetworkNamespace>();
         private readonly List<TcpRowKey> _pending = new List<TcpRowKey>(TcpRowRemoval.BatchSize);
 
         #region Parameters
@@ -50,6 +53,11 @@ namespace TcpClose.Commands
         [Parameter(ParameterSetName = FilterSet)]
         public int[] OwningProcess { get; set; }
 
+        /// <summary>Linux: remove rows of this network namespace: an `ip netns` name, a namespace file (/proc/PID/ns/net, /run/netns/NAME), a process id, or net:[INODE]. Rows piped in are removed where they were read (their NetworkNamespace); this applies to rows that do not say. Binds by property name from Get-TcpNetworkNamespace and from the module's own rows.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        public string NetworkNamespace { get; set; }
+
         #endregion
 
         #region Overrides
@@ -59,7 +67,7 @@ namespace TcpClose.Commands
             // One netlink socket for the whole pipeline; PlatformNotSupported stops the command here.
             try
             {
-                _removal = TcpRowRemoval.Open();
+                _own = _removal = TcpRowRemoval.Open();
             }
             catch (TcpCloseException ex)
             {
@@ -74,7 +82,13 @@ namespace TcpClose.Commands
                 foreach (PSObject item in InputObject)
                 {
                     TcpRowKey key = ToKey(item);
-                    if (key != null && ConfirmRemoval(key))
+                    // A row is removed where it was read; one that does not say, where -NetworkNamespace says.
+                    if (key == null || !TryUse(Text(item, "NetworkNamespace") ?? NetworkNamespace))
+                    {
+                        continue;
+                    }
+
+                    if (ConfirmRemoval(key))
                     {
                         _pending.Add(key);
                         if (_pending.Count >= TcpRowRemoval.BatchSize)
@@ -97,8 +111,14 @@ namespace TcpClose.Commands
 
             // The -WhatIf/-Confirm target names the owner of each connection, found when it is named
             // (TIME_WAIT rows have none and cost nothing).
+            if (!TryUse(NetworkNamespace))
+            {
+                return;
+            }
+
             TcpTableFilter filter = TcpTableFilter.For(State, LocalAddress, LocalPort, RemoteAddress, RemotePort, OwningProcess);
             filter.OnWarning = WriteWarning;
+            filter.NetworkNamespace = _namespace;
 
             // Read every matching row before removing any: a netlink dump resumes by position in a hash
             // bucket, so destroying rows while it runs could make it skip others.
@@ -139,7 +159,56 @@ namespace TcpClose.Commands
 
         public void Dispose()
         {
-            _removal?.Dispose();
+            _own?.Dispose();
+            foreach (TcpRowRemoval removal in _byNamespace.Values)
+            {
+                removal.Dispose();
+            }
+        }
+
+        private NetworkNamespace _namespace;
+
+        /// <summary>
+        /// Sends the rows that follow to the namespace named by <paramref name="text"/> (null: this
+        /// session's own), flushing the rows pending for another one first. False when that namespace
+        /// is not there (reported, the row skipped); bad text and PermissionDenied stop the command.
+        /// </summary>
+        private bool TryUse(string text)
+        {
+            string key = string.IsNullOrEmpty(text) ? "" : text;
+            if (!_resolved.TryGetValue(key, out NetworkNamespace ns))
+            {
+                if (!TryResolveNamespace(key.Length == 0 ? null : text, out ns))
+                {
+                    return false;
+                }
+
+                _resolved[key] = ns;
+            }
+
+            TcpRowRemoval removal = _own;
+            if (ns != null && !ns.IsCurrent && !_byNamespace.TryGetValue(ns.Id, out removal))
+            {
+                try
+                {
+                    removal = TcpRowRemoval.Open(ns);
+                }
+                catch (TcpCloseException ex)
+                {
+                    ThrowTcpError(ex);
+                }
+
+                _byNamespace[ns.Id] = removal;
+            }
+
+            if (!ReferenceEquals(removal, _removal))
+            {
+                Flush();
+                _removal = removal;
+            }
+
+            _namespace = ns;
+            return true;
         }
 
         #endregion
@@ -152,7 +221,8 @@ namespace TcpClose.Commands
             string owner = key.Row is TcpTableEntry e && e.OwningProcess.HasValue
                 ? $" owned by process {e.OwningProcess}{(string.IsNullOrEmpty(e.ProcessName) ? "" : $" ({e.ProcessName})")}"
                 : "";
-            return ShouldProcess(key + owner, what);
+            string where = _namespace != null ? $" in network namespace {_namespace.DisplayName}" : "";
+            return ShouldProcess(key + owner + where, what);
         }
 
         private void Flush()

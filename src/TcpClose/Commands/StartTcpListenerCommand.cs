@@ -44,14 +44,22 @@ namespace TcpClose.Commands
         [Parameter]
         public string Name { get; set; }
 
+        /// <summary>Linux: listen on a socket made in this network namespace: an `ip netns` name, a namespace file (/proc/PID/ns/net, /run/netns/NAME), a process id, or net:[INODE]. Binds by property name from Get-TcpNetworkNamespace and from the module's own rows.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        public string NetworkNamespace { get; set; }
+
         #endregion
 
         #region Overrides
 
         protected override void ProcessRecord()
         {
+            if (!TryResolveNamespace(NetworkNamespace, out NetworkNamespace ns))
+                return;
             var options = new ListenerOptions
             {
+                NetworkNamespace = ns,
                 Address = Address,
                 Port = Port,
                 ReuseAddress = ReuseAddress,

@@ -16,6 +16,39 @@ namespace TcpClose.Commands
         protected static ErrorRecord ToErrorRecord(TcpCloseException exception) =>
             new ErrorRecord(exception, exception.ErrorId, (ErrorCategory)(int)exception.Category, exception.Target);
 
+        /// <summary>
+        /// Writes an object; one made in another network namespace gets the type name
+        /// TcpClose.&lt;Type&gt;#NetworkNamespace first, whose view groups rows under their namespace
+        /// (TcpClose.Format.ps1xml). Hides Cmdlet.WriteObject for every TcpClose cmdlet.
+        /// </summary>
+        protected new void WriteObject(object sendToPipeline)
+        {
+            if (sendToPipeline is INetworkNamespaceBound bound && bound.NetworkNamespace != null)
+            {
+                var wrapped = PSObject.AsPSObject(sendToPipeline);
+                wrapped.TypeNames.Insert(0, sendToPipeline.GetType().FullName + "#NetworkNamespace");
+                sendToPipeline = wrapped;
+            }
+
+            base.WriteObject(sendToPipeline);
+        }
+
+        /// <summary>As <see cref="WriteObject(object)"/>, a collection's items one by one when <paramref name="enumerateCollection"/>.</summary>
+        protected new void WriteObject(object sendToPipeline, bool enumerateCollection)
+        {
+            if (enumerateCollection && sendToPipeline is System.Collections.IEnumerable items && !(sendToPipeline is string))
+            {
+                foreach (object item in items)
+                {
+                    WriteObject(item);
+                }
+
+                return;
+            }
+
+            WriteObject(sendToPipeline);
+        }
+
         /// <summary>A per-item failure: reported, and the pipeline goes on.</summary>
         protected void WriteTcpError(TcpCloseException exception) => WriteError(ToErrorRecord(exception));
 
@@ -28,6 +61,32 @@ namespace TcpClose.Commands
         protected CancellationToken StopToken => _stopping.Token;
 
         protected override void StopProcessing() => _stopping.Cancel();
+
+        /// <summary>
+        /// -NetworkNamespace as given (null or absent: the caller's own). A namespace that is not there
+        /// (NetworkNamespaceNotFound) is reported and this input skipped, so a pipeline of namespaces
+        /// goes on past one that went away; text of no namespace form, PermissionDenied and
+        /// PlatformNotSupported stop the command before anything is read.
+        /// </summary>
+        protected bool TryResolveNamespace(string text, out NetworkNamespace ns)
+        {
+            ns = null;
+            try
+            {
+                ns = NetworkNamespace.Resolve(text);
+                return true;
+            }
+            catch (TcpCloseException ex) when (ex.ErrorId == ErrorIds.NetworkNamespaceNotFound)
+            {
+                WriteTcpError(ex);
+                return false;
+            }
+            catch (TcpCloseException ex)
+            {
+                ThrowTcpError(ex);
+                return false;
+            }
+        }
 
         /// <summary>-Timeout seconds to the core's TimeSpan, never throwing (the core validates).</summary>
         protected static TimeSpan ToTimeout(double seconds) => Seconds.ToTimeSpan(seconds);

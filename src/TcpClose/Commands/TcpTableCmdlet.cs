@@ -29,13 +29,22 @@ namespace TcpClose.Commands
         [Parameter]
         public int[] RemotePort { get; set; }
 
+        /// <summary>Linux: read the table in this network namespace: an `ip netns` name, a namespace file (/proc/PID/ns/net, /run/netns/NAME), a process id, or net:[INODE]. Binds by property name from Get-TcpNetworkNamespace and from the module's own rows.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        public string NetworkNamespace { get; set; }
+
         #endregion
 
         /// <summary>The endpoint filters as given; the derived cmdlet adds its own.</summary>
+        /// <remarks>Null when -NetworkNamespace names a namespace that is not there (reported; this input is skipped).</remarks>
         protected TcpTableFilter EndpointFilter()
         {
+            if (!TryResolveNamespace(NetworkNamespace, out NetworkNamespace ns))
+                return null;
             TcpTableFilter filter = TcpTableFilter.For(null, LocalAddress, LocalPort, RemoteAddress, RemotePort, null);
             filter.OnWarning = WriteWarning; // rows skipped as malformed, a fall-back to another source
+            filter.NetworkNamespace = ns;
             return filter;
         }
 

@@ -30,14 +30,22 @@ namespace TcpClose.Commands
         [Parameter]
         public SwitchParameter ExclusiveAddressUse { get; set; }
 
+        /// <summary>Linux: test the bind in this network namespace: an `ip netns` name, a namespace file (/proc/PID/ns/net, /run/netns/NAME), a process id, or net:[INODE]. Binds by property name from Get-TcpNetworkNamespace and from the module's own rows.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        public string NetworkNamespace { get; set; }
+
         #endregion
 
         #region Overrides
 
         protected override void ProcessRecord()
         {
+            if (!TryResolveNamespace(NetworkNamespace, out NetworkNamespace ns))
+                return;
             var options = new BindTestOptions
             {
+                NetworkNamespace = ns,
                 Address = Address,
                 Port = Port,
                 ReuseAddress = ReuseAddress,

@@ -48,6 +48,11 @@ namespace TcpClose.Commands
         [Parameter]
         public SwitchParameter Wait { get; set; }
 
+        /// <summary>Linux: probe from a socket made in this network namespace: an `ip netns` name, a namespace file (/proc/PID/ns/net, /run/netns/NAME), a process id, or net:[INODE]. Binds by property name from Get-TcpNetworkNamespace and from the module's own rows.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        public string NetworkNamespace { get; set; }
+
         #endregion
 
         #region Overrides
@@ -67,8 +72,11 @@ namespace TcpClose.Commands
 
         protected override void ProcessRecord()
         {
+            if (!TryResolveNamespace(NetworkNamespace, out NetworkNamespace ns))
+                return;
             var options = new PortTestOptions
             {
+                NetworkNamespace = ns,
                 RemoteAddress = RemoteAddress,
                 RemotePort = RemotePort,
                 ConnectTimeout = Wait && _timeout > PortProbe.DefaultConnectTimeout ? PortProbe.DefaultConnectTimeout : _timeout,

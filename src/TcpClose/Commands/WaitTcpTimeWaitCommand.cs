@@ -16,6 +16,9 @@ namespace TcpClose.Commands
         private const int ProgressActivityId = 1;
         private readonly List<int> _ports = new List<int>();
 
+        // Ports per namespace piped in (the key null: the caller's own), in the order first seen.
+        private readonly List<KeyValuePair<NetworkNamespace, List<int>>> _waits = new List<KeyValuePair<NetworkNamespace, List<int>>>();
+
         #region Parameters
 
         /// <summary>
@@ -33,12 +36,30 @@ namespace TcpClose.Commands
         [Parameter]
         public double Timeout { get; set; } = 150;
 
+        /// <summary>Linux: wait on the table in this network namespace: an `ip netns` name, a namespace file (/proc/PID/ns/net, /run/netns/NAME), a process id, or net:[INODE]. Binds by property name from Get-TcpNetworkNamespace and from the module's own rows.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(NetworkNamespaceCompleter))]
+        public string NetworkNamespace { get; set; }
+
         #endregion
 
         #region Overrides
 
         // Ports are gathered from the whole pipeline and waited on once, with one progress bar and one timeout.
-        protected override void ProcessRecord() => _ports.AddRange(LocalPort);
+        protected override void ProcessRecord()
+        {
+            if (!TryResolveNamespace(NetworkNamespace, out NetworkNamespace ns))
+                return;
+            _ports.AddRange(LocalPort);
+            long id = ns?.Id ?? 0;
+            int at = _waits.FindIndex(w => (w.Key?.Id ?? 0) == id);
+            if (at < 0)
+            {
+                _waits.Add(new KeyValuePair<NetworkNamespace, List<int>>(ns, new List<int>()));
+                at = _waits.Count - 1;
+            }
+            _waits[at].Value.AddRange(LocalPort);
+        }
 
         protected override void EndProcessing()
         {
@@ -47,22 +68,30 @@ namespace TcpClose.Commands
                 return; // nothing was piped in; an empty port filter would mean every port
             }
 
-            var filter = new TcpTableFilter { LocalPorts = _ports, LocalAddresses = LocalAddress };
+            // One wait per namespace, in turn, sharing one timeout and one progress bar.
+            TimeSpan total = ToTimeout(Timeout); // validated by the core on the first wait
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var progress = new ProgressRecord(ProgressActivityId,
                 $"Waiting for TIME_WAIT to clear on {Plural.Ports(_ports.Distinct().ToList())}", "Reading the TCP table");
-            IReadOnlyList<TimeWaitEntry> left;
-            try
+            var left = new List<TimeWaitEntry>();
+            foreach (var wait in _waits)
             {
-                left = TimeWaitDrain.Wait(filter, ToTimeout(Timeout), p => ReportProgress(progress, p), StopToken);
-            }
-            catch (TcpCloseException ex)
-            {
-                ThrowTcpError(ex);
-                return;
-            }
-            catch (OperationCanceledException)
-            {
-                return; // Ctrl+C: StopProcessing cancelled the wait and PowerShell is stopping the pipeline.
+                var filter = new TcpTableFilter { LocalPorts = wait.Value, LocalAddresses = LocalAddress, NetworkNamespace = wait.Key };
+                TimeSpan timeout = ReferenceEquals(wait.Value, _waits[0].Value) ? total
+                    : TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, (total - clock.Elapsed).Ticks));
+                try
+                {
+                    left.AddRange(TimeWaitDrain.Wait(filter, timeout, p => ReportProgress(progress, p), StopToken));
+                }
+                catch (TcpCloseException ex)
+                {
+                    ThrowTcpError(ex);
+                    return;
+                }
+                catch (OperationCanceledException)
+                {
+                    return; // Ctrl+C: StopProcessing cancelled the wait and PowerShell is stopping the pipeline.
+                }
             }
 
             progress.RecordType = ProgressRecordType.Completed;
