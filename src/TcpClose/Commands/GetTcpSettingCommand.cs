@@ -43,7 +43,10 @@ namespace TcpClose.Commands
                 ThrowTcpError(ex);
             }
 
-            if (Name == null || Name.Length == 0)
+            // A namespace piped from Get-TcpNetworkNamespace binds its Name here as well as its
+            // NetworkNamespace (the same text): that name is the namespace's, not a setting's.
+            bool namespaceName = Name != null && Name.Length == 1 && NetworkNamespace != null && Name[0] == NetworkNamespace;
+            if (Name == null || Name.Length == 0 || namespaceName)
             {
                 WriteObject(_settings, enumerateCollection: true);
                 return;
