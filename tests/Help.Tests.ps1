@@ -55,6 +55,16 @@ BeforeDiscovery {
     }
 
     # Skips that depend on where the suite runs.
+    if (-not $onLinux) {
+        foreach ($n in 1..4) { $ExampleSkips["Get-TcpNetworkNamespace $n"] = 'network namespaces exist only on Linux' }
+    }
+    if (-not $onLinux -or "$(& id -u)" -ne '0' -or -not (Get-Command ip -ErrorAction SilentlyContinue)) {
+        foreach ($key in 'Get-TcpNetworkNamespace 2', 'Get-TcpTimeWait 5') {
+            if (-not $ExampleSkips[$key]) {
+                $ExampleSkips[$key] = 'makes a network namespace with ip netns and works inside it: needs Linux, root and iproute2'
+            }
+        }
+    }
     if ($onMacOS -or ($onLinux -and "$(& id -u)" -ne '0')) {
         foreach ($n in 1, 3, 4) {
             $ExampleSkips["Remove-TcpConnection $n"] = 'removes rows of the OS table: needs root on Linux (and is not possible on macOS)'
