@@ -71,6 +71,28 @@ BeforeDiscovery {
         @{ Cmdlet = 'Wait-TcpTimeWait'; Parameter = 'Timeout'; Value = 0; Id = 'InvalidTimeout'; Category = 'InvalidArgument'; Rest = { @{ LocalPort = $listener.LocalPort } } }
     )
 
+    # -NetworkNamespace: text of no namespace form is refused before anything is read (Linux); other
+    # OSes have no namespaces and say so. Get-TcpNetworkNamespace's filters that match nothing.
+    $onLinux = [bool](Get-Variable -Name IsLinux -ValueOnly -ErrorAction SilentlyContinue)
+    $nsId, $nsCategory = if ($onLinux) { 'InvalidNetworkNamespace', 'InvalidArgument' } else { 'PlatformNotSupported', 'NotImplemented' }
+    $notFound, $notFoundCategory = if ($onLinux) { 'NetworkNamespaceNotFound', 'ObjectNotFound' } else { 'PlatformNotSupported', 'NotImplemented' }
+    $script:Cases += @(
+        @{ Cmdlet = 'Get-TcpConnection'; Rest = { @{} } }
+        @{ Cmdlet = 'Get-TcpTimeWait'; Rest = { @{} } }
+        @{ Cmdlet = 'Wait-TcpTimeWait'; Rest = { @{ LocalPort = $listener.LocalPort } } }
+        @{ Cmdlet = 'Get-TcpPortUsage'; Rest = { @{} } }
+        @{ Cmdlet = 'Get-TcpSetting'; Rest = { @{} } }
+        @{ Cmdlet = 'Test-TcpBind'; Rest = { @{ Port = 0 } } }
+        @{ Cmdlet = 'Test-TcpPort'; Rest = { @{ RemotePort = $listener.LocalPort } } }
+        @{ Cmdlet = 'Remove-TcpConnection'; Rest = { @{ State = 'TimeWait' } } }
+        @{ Cmdlet = 'Start-TcpListener'; Rest = { @{} } }
+        @{ Cmdlet = 'New-TcpConnection'; Rest = { @{ RemoteAddress = '127.0.0.1'; RemotePort = $listener.LocalPort } } }
+    ) | ForEach-Object { $_ + @{ Parameter = 'NetworkNamespace'; Value = 'net:abc'; Id = $nsId; Category = $nsCategory } }
+    $script:Cases += @(
+        @{ Cmdlet = 'Get-TcpNetworkNamespace'; Parameter = 'Name'; Value = 'no-such-namespace'; Id = $notFound; Category = $notFoundCategory; Rest = { @{} } }
+        @{ Cmdlet = 'Get-TcpNetworkNamespace'; Parameter = 'Id'; Value = 1; Id = $notFound; Category = $notFoundCategory; Rest = { @{} } }
+    )
+
     # The cmdlets that change or destroy state behind ShouldProcess. Each of their cases runs two
     # ways, with -WhatIf and with -Confirm:$false, and must fail the same: every input is checked
     # before ShouldProcess, so -WhatIf never shows an action the cmdlet would refuse. (A test below

@@ -204,12 +204,14 @@ namespace TcpClose
         [DllImport("libc")]
         static extern uint geteuid();
 
-        static void CheckPlatform(string given)
+        /// <summary>PlatformNotSupported off Linux, naming what was given.</summary>
+        public static void CheckPlatform(string given)
         {
             if (!s_linux)
                 throw new TcpCloseException(ErrorIds.PlatformNotSupported, TcpErrorCategory.NotImplemented,
-                    $"Network namespaces exist only on Linux, not on {RuntimeInformation.OSDescription}; leave -NetworkNamespace out here.",
-                    given ?? "NetworkNamespace");
+                    (string.IsNullOrEmpty(given) ? "Network" : $"'{given}': network") +
+                    $" namespaces exist only on Linux, not on {RuntimeInformation.OSDescription}; leave -NetworkNamespace out here.",
+                    string.IsNullOrEmpty(given) ? "NetworkNamespace" : given);
         }
 
         static TcpCloseException Invalid(string given, string why) =>

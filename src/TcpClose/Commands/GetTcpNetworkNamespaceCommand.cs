@@ -37,10 +37,7 @@ namespace TcpClose.Commands
             var found = new System.Collections.Generic.List<TcpNetworkNamespace>();
             try
             {
-                if (!System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux))
-                {
-                    NetworkNamespace.Resolve(""); // PlatformNotSupported, with the message every part gives
-                }
+                NetworkNamespace.CheckPlatform(string.Join(", ", (Name ?? new string[0]).Concat((Id ?? new long[0]).Select(i => NetworkNamespace.Text(i)))));
 
                 foreach (TcpNetworkNamespace ns in NetworkNamespaceSurvey.List(
                     patterns == null ? null : (System.Func<string, bool>)(n => n != null && patterns.Any(p => p.IsMatch(n))), Id))
@@ -54,7 +51,7 @@ namespace TcpClose.Commands
                 ThrowTcpError(ex);
             }
 
-            if (!NetworkNamespace.IsRoot)
+            if (!NetworkNamespace.IsRoot && found.Count > 0)
             {
                 WriteWarning("Not root: only this user's processes are seen, and only this session's own namespace is counted (the other counts are empty).");
             }
