@@ -30,6 +30,10 @@ static class Program
                          one holder process with one listener and one connection (started before
                          the workers, or after them with --holder-last); with --hold it prints
                          "ready: ..." and keeps them until a line (or EOF) on stdin, then ends them
+          --fill-namespaces NS,NS,... --rows R
+                         instead: make R TIME_WAIT rows (clients close first) inside each of these
+                         network namespaces (ip netns names; root), print "ready: ...", exit; the
+                         rows go when the namespaces are deleted (Namespaces.Bench.ps1 does both)
           --lock-file F  the table lock: every mode but --hold holds an exclusive flock on F while it
                          runs (waiting up to 15 min for it), so two benchmarks never fill or clear the
                          table at once. Default: tcpclose-table.lock in the OS temp folder.
@@ -47,6 +51,8 @@ static class Program
     {
         int n = 40000, runs = 5, remove = 0, probes = 0, owners = 0, conns = 20, files = 100;
         bool hold = false, holderLast = false;
+        string[] fillNamespaces = null;
+        int rowsPerNamespace = 1000;
         string lockFile = TableLock.DefaultPath;
         for (int i = 0; i < args.Length; i++)
         {
@@ -78,6 +84,12 @@ static class Program
                 case "--holder-last":
                     holderLast = true;
                     break;
+                case "--fill-namespaces" when i + 1 < args.Length && args[i + 1].Length > 0:
+                    fillNamespaces = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries);
+                    break;
+                case "--rows" when i + 1 < args.Length && int.TryParse(args[i + 1], out rowsPerNamespace) && rowsPerNamespace > 0 && rowsPerNamespace <= 20000:
+                    i++;
+                    break;
                 case "--lock-file" when i + 1 < args.Length && args[i + 1].Length > 0:
                     lockFile = args[++i];
                     break;
@@ -96,6 +108,12 @@ static class Program
         {
             Console.Error.WriteLine("This benchmark compares Linux readers (netlink, /proc, ss); run it on Linux.");
             return 2;
+        }
+        if (fillNamespaces != null)
+        {
+            // Namespaces of the caller's own making: no other benchmark's table, so no table lock.
+            NamespaceFill.Run(fillNamespaces, rowsPerNamespace, Console.Out);
+            return 0;
         }
         using FileStream? tableLock = hold ? null : TableLock.Acquire(lockFile, TimeSpan.FromMinutes(15));
         if (!hold && tableLock == null)

@@ -153,11 +153,9 @@ namespace TcpClose
                 return new NetworkNamespace(id, NameOf(id), "/proc/self/ns/net", true);
             if (s_paths.TryGetValue(id, out string known) && LinuxNamespaces.InodeOf(known) == id)
                 return new NetworkNamespace(id, NameOf(id), known, false);
-            foreach (string path in NetworkNamespaceSurvey.Candidates())
-            {
-                if (LinuxNamespaces.InodeOf(path) == id)
-                    return new NetworkNamespace(id, NameOfPath(path) ?? NameOf(id), path, false);
-            }
+            string path = NetworkNamespaceSurvey.PathOf(id);
+            if (path != null)
+                return new NetworkNamespace(id, NameOfPath(path) ?? NameOf(id), path, false);
             throw NotFound(given, $"no process holds network namespace {Text(id)} and no file under {string.Join(", ", Folders)} pins it"
                 + (IsRoot ? "" : " (without root, only this user's processes can be seen)"));
         }

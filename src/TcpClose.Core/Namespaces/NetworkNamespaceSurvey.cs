@@ -26,11 +26,9 @@ namespace TcpClose
         {
             long current = NetworkNamespace.CurrentId;
             var members = new Dictionary<long, List<int>>();
-            foreach (int pid in Pids())
+            // Another user's process (without root), or one that exited meanwhile, is not listed.
+            foreach (var (pid, id) in LinuxProcesses.NetNamespacesOfProcesses())
             {
-                long id = LinuxNamespaces.ParseNetInode(LinuxNamespaces.ReadLink("/proc/" + Num(pid) + "/ns/net", out _));
-                if (id <= 0)
-                    continue; // another user's process, a kernel thread's zombie, or it exited
                 if (!members.TryGetValue(id, out List<int> list))
                     members[id] = list = new List<int>();
                 list.Add(pid);
@@ -63,36 +61,29 @@ namespace TcpClose
                 string path = file.path ?? (id == current ? "/proc/self/ns/net" : "/proc/" + Num(first.Value) + "/ns/net");
                 var ns = new NetworkNamespace(id, file.name, path, id == current);
                 string cgroup = first.HasValue ? ReadCgroup(first.Value) : null;
-                var (listen, established, timeWait) = counts ? Count(ns) : (null, null, null);
                 yield return new TcpNetworkNamespace(ns, first, first.HasValue ? LinuxProcesses.ReadProcessName(first.Value) : null,
-                    pids?.Count ?? 0, ContainerIdOf(cgroup), PodUidOf(cgroup), listen, established, timeWait);
+                    pids?.Count ?? 0, ContainerIdOf(cgroup), PodUidOf(cgroup), counts ? (Func<(int?, int?, int?)>)(() => Count(ns)) : null);
             }
         }
 
-        /// <summary>Files that may open to a namespace, for finding one by id: the folders' files, then every process's link.</summary>
-        internal static IEnumerable<string> Candidates()
+        /// <summary>A file that opens to the namespace with this id: a folder's file, else the link of a
+        /// process that lives in it; null when none is visible.</summary>
+        internal static string PathOf(long id)
         {
             foreach (string folder in NetworkNamespace.Folders)
                 foreach (string file in NetworkNamespace.SafeFiles(folder))
-                    yield return file;
-            foreach (int pid in Pids())
-                yield return "/proc/" + Num(pid) + "/ns/net";
-        }
-
-        static IEnumerable<int> Pids()
-        {
-            foreach (string dir in Directory.EnumerateDirectories("/proc"))
-            {
-                string name = Path.GetFileName(dir);
-                if (name.Length > 0 && name[0] >= '1' && name[0] <= '9' && int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-                    yield return pid;
-            }
+                    if (LinuxNamespaces.InodeOf(file) == id)
+                        return file;
+            foreach (var (pid, inode) in LinuxProcesses.NetNamespacesOfProcesses())
+                if (inode == id)
+                    return "/proc/" + Num(pid) + "/ns/net";
+            return null;
         }
 
         static string Num(int v) => v.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>The Listen, Established and TimeWait counts of the namespace's table; nulls when it cannot be entered.</summary>
-        static (int?, int?, int?) Count(NetworkNamespace ns)
+        internal static (int?, int?, int?) Count(NetworkNamespace ns)
         {
             if (!ns.IsCurrent && !NetworkNamespace.IsRoot)
                 return (null, null, null);

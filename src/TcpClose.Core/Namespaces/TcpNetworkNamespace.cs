@@ -7,8 +7,9 @@ namespace TcpClose
     public sealed class TcpNetworkNamespace
     {
         internal TcpNetworkNamespace(NetworkNamespace ns, int? processId, string processName, int processCount,
-            string containerId, string podUid, int? listen, int? established, int? timeWait)
+            string containerId, string podUid, System.Func<(int?, int?, int?)> count)
         {
+            _count = count;
             Id = ns.Id;
             Name = ns.Name;
             Path = ns.Path;
@@ -18,9 +19,29 @@ namespace TcpClose
             ProcessCount = processCount;
             ContainerId = containerId;
             PodUid = podUid;
-            Listen = listen;
-            Established = established;
-            TimeWait = timeWait;
+        }
+
+        System.Func<(int?, int?, int?)> _count;
+        (int?, int?, int?) _counts;
+
+        /// <summary>The table is counted when a count is first read (one netlink dump inside the
+        /// namespace): a pipeline that only passes namespaces on, such as
+        /// <c>Get-TcpNetworkNamespace | Get-TcpPortUsage</c>, enters none of them to count.
+        /// Views, Select-Object, Export-Csv and remoting read the counts at once.</summary>
+        (int?, int?, int?) Counts
+        {
+            get
+            {
+                lock (this)
+                {
+                    if (_count != null)
+                    {
+                        _counts = _count();
+                        _count = null;
+                    }
+                    return _counts;
+                }
+            }
         }
 
         /// <summary>What every other TcpClose cmdlet takes as -NetworkNamespace (bound from this
@@ -54,14 +75,14 @@ namespace TcpClose
         /// <summary>The Kubernetes pod UID its first process's cgroup names (a kubepods path), or null.</summary>
         public string PodUid { get; }
 
-        /// <summary>Listening sockets in its table; null when the table could not be read (not root).</summary>
-        public int? Listen { get; }
+        /// <summary>Listening sockets in its table, counted when first read; null when the table could not be read (not root).</summary>
+        public int? Listen => Counts.Item1;
 
-        /// <summary>Established connections in its table; null when it could not be read.</summary>
-        public int? Established { get; }
+        /// <summary>Established connections in its table, counted with <see cref="Listen"/>; null when it could not be read.</summary>
+        public int? Established => Counts.Item2;
 
-        /// <summary>TIME_WAIT rows in its table; null when it could not be read.</summary>
-        public int? TimeWait { get; }
+        /// <summary>TIME_WAIT rows in its table, counted with <see cref="Listen"/>; null when it could not be read.</summary>
+        public int? TimeWait => Counts.Item3;
 
         public override string ToString() => NetworkNamespace;
     }

@@ -108,6 +108,67 @@ namespace TcpClose.Native
             }
         }
 
+        /// <summary>
+        /// Every process's network namespace id, in /proc order: (PID, inode of net:[inode]). A
+        /// process whose link cannot be read (another user's without root, a kernel thread, one that
+        /// exited) is left out.
+        /// </summary>
+        /// <remarks>One getdents64 walk of /proc and one readlinkat of "PID/ns/net" relative to it per
+        /// process: no path string and no managed directory entry per process (lsns reads every
+        /// namespace type and the process's status as well).</remarks>
+        internal static unsafe List<(int Pid, long Inode)> NetNamespacesOfProcesses()
+        {
+            var found = new List<(int, long)>(1024);
+            byte* path = stackalloc byte[8];
+            path[0] = (byte)'/'; path[1] = (byte)'p'; path[2] = (byte)'r'; path[3] = (byte)'o'; path[4] = (byte)'c'; path[5] = 0;
+            int proc = open(path, O_RDONLY | O_CLOEXEC);
+            if (proc < 0)
+                return found;
+            try
+            {
+                byte[] dents = t_dents ?? (t_dents = new byte[32 * 1024]);
+                byte* link = stackalloc byte[32];   // "1234567/ns/net"
+                byte* target = stackalloc byte[64];
+                fixed (byte* buffer = dents)
+                {
+                    while (true)
+                    {
+                        long got = (long)getdents64(proc, buffer, (IntPtr)dents.Length);
+                        if (got <= 0)
+                            return found;
+                        for (long at = 0; at < got;)
+                        {
+                            ushort length = *(ushort*)(buffer + at + 16);
+                            byte* name = buffer + at + 19;
+                            at += length;
+                            int pid = 0, n = 0;
+                            for (; name[n] != 0; n++)
+                            {
+                                int d = name[n] - '0';
+                                if (d < 0 || d > 9 || n >= 9) { pid = -1; break; }
+                                pid = pid * 10 + d;
+                            }
+                            if (pid <= 0)
+                                continue;                       // not a process: self, net, sys...
+                            for (int i = 0; i < n; i++)
+                                link[i] = name[i];
+                            foreach (char c in "/ns/net")
+                                link[n++] = (byte)c;
+                            link[n] = 0;
+                            long size = (long)readlinkat(proc, link, target, (IntPtr)64);
+                            long inode = ParseBracketed(target, size, "net:[");
+                            if (inode > 0)
+                                found.Add((pid, inode));
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                close(proc);
+            }
+        }
+
         static unsafe int WriteDigits(int value, byte* to)
         {
             byte* digits = stackalloc byte[12];
@@ -124,9 +185,11 @@ namespace TcpClose.Native
         }
 
         /// <summary>N from a link target "socket:[N]" of <paramref name="size"/> bytes, or -1.</summary>
-        static unsafe long ParseSocketInode(byte* target, long size)
+        static unsafe long ParseSocketInode(byte* target, long size) => ParseBracketed(target, size, "socket:[");
+
+        /// <summary>N from a link target "prefixN]" of <paramref name="size"/> bytes, or -1.</summary>
+        static unsafe long ParseBracketed(byte* target, long size, string prefix)
         {
-            const string prefix = "socket:[";
             if (size <= prefix.Length + 1 || size > 64 || target[size - 1] != (byte)']')
                 return -1;
             for (int i = 0; i < prefix.Length; i++)
