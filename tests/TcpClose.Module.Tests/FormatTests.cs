@@ -23,8 +23,32 @@ public class FormatTests
     public void EveryView_SelectsAnOutputType()
     {
         var outputs = AssemblyMetadata.Cmdlets.SelectMany(c => c.OutputTypes).ToHashSet();
-        var orphans = Views.SelectMany(v => v.Descendants("TypeName")).Select(t => t.Value.Trim()).Where(t => !outputs.Contains(t)).ToList();
+        var orphans = Views.SelectMany(v => v.Descendants("TypeName")).Select(t => t.Value.Trim()).Where(t => !outputs.Contains(BaseTypeName(t))).ToList();
         Assert.Empty(orphans);
+    }
+
+    /// <summary>A view of "Type#NetworkNamespace" is the grouped view of Type's objects made in another
+    /// network namespace (TcpCmdlet.WriteObject puts that name first): Type's name.</summary>
+    private static string BaseTypeName(string typeName) =>
+        typeName.EndsWith("#NetworkNamespace", StringComparison.Ordinal) ? typeName.Substring(0, typeName.Length - "#NetworkNamespace".Length) : typeName;
+
+    [Fact]
+    public void EveryGroupedView_IsOfATypeThatSaysItsNamespaceAndGroupsByIt()
+    {
+        var grouped = Views.Where(v => v.Descendants("TypeName").Single().Value.Trim().EndsWith("#NetworkNamespace", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(grouped);
+        foreach (var view in grouped)
+        {
+            var type = typeof(Listener).Assembly.GetType(BaseTypeName(view.Descendants("TypeName").Single().Value.Trim()))!;
+            Assert.True(typeof(INetworkNamespaceBound).IsAssignableFrom(type), $"{type} does not say its namespace");
+            Assert.Equal("NetworkNamespace", view.Element("GroupBy")?.Element("PropertyName")?.Value);
+            // The same columns as the plain view of that type.
+            var plain = Views.Single(v => v.Descendants("TypeName").Single().Value.Trim() == type.FullName);
+            Assert.Equal(plain.Element("TableControl")!.ToString(), view.Element("TableControl")!.ToString());
+        }
+        // Every output type that says its namespace has a grouped view.
+        var types = typeof(Listener).Assembly.GetTypes().Where(t => t.IsClass && typeof(INetworkNamespaceBound).IsAssignableFrom(t)).Select(t => t.FullName + "#NetworkNamespace");
+        Assert.Equal(types.OrderBy(t => t), grouped.Select(v => v.Descendants("TypeName").Single().Value.Trim()).OrderBy(t => t));
     }
 
     [Fact]
@@ -51,7 +75,7 @@ public class FormatTests
         foreach (var view in Views)
         {
             string typeName = view.Descendants("TypeName").Single().Value.Trim();
-            var type = typeof(Listener).Assembly.GetType(typeName);
+            var type = typeof(Listener).Assembly.GetType(BaseTypeName(typeName));
             if (type == null)
             {
                 missing.Add($"type {typeName}");
