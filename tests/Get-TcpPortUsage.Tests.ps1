@@ -222,6 +222,6 @@ Describe 'Get-TcpPortUsage' {
     It 'has full help with runnable examples' {
         $help = Get-Help Get-TcpPortUsage -Full
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
-        $help.Parameters.Parameter.Name | Should -Be @('RemoteAddress', 'RemotePort')
+        $help.Parameters.Parameter.Name | Should -Be @('RemoteAddress', 'RemotePort', 'NetworkNamespace')
     }
 }
