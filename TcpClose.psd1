@@ -38,6 +38,7 @@
         'Get-TcpSetting'
         'Get-TcpPortUsage'
         'Get-TcpNetworkNamespace'
+        'Get-TcpStatistic'
         'Test-TcpPort'
         'Remove-TcpConnection'
     )

@@ -87,10 +87,13 @@ BeforeDiscovery {
         @{ Cmdlet = 'Remove-TcpConnection'; Rest = { @{ State = 'TimeWait' } } }
         @{ Cmdlet = 'Start-TcpListener'; Rest = { @{} } }
         @{ Cmdlet = 'New-TcpConnection'; Rest = { @{ RemoteAddress = '127.0.0.1'; RemotePort = $listener.LocalPort } } }
+        @{ Cmdlet = 'Get-TcpStatistic'; Rest = { @{} } }
     ) | ForEach-Object { $_ + @{ Parameter = 'NetworkNamespace'; Value = 'net:abc'; Id = $nsId; Category = $nsCategory } }
     $script:Cases += @(
         @{ Cmdlet = 'Get-TcpNetworkNamespace'; Parameter = 'Name'; Value = 'no-such-namespace'; Id = $notFound; Category = $notFoundCategory; Rest = { @{} } }
         @{ Cmdlet = 'Get-TcpNetworkNamespace'; Parameter = 'Id'; Value = 1; Id = $notFound; Category = $notFoundCategory; Rest = { @{} } }
+        @{ Cmdlet = 'Get-TcpStatistic'; Parameter = 'Name'; Value = 'NoSuchCounter'; Id = 'StatisticNotFound'; Category = 'ObjectNotFound'; Rest = { @{} } }
+        @{ Cmdlet = 'Get-TcpStatistic'; Parameter = 'Since'; Value = 'yesterday'; Id = 'InvalidSince'; Category = 'InvalidArgument'; Rest = { @{} } }
     )
 
     # The cmdlets that change or destroy state behind ShouldProcess. Each of their cases runs two

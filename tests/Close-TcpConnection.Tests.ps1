@@ -24,6 +24,19 @@ Describe 'Close-TcpConnection' {
         Get-TcpListener | Stop-TcpListener -Confirm:$false
     }
 
+    Context 'A switch passed on as $false' {
+        It '-Abort:$false and -HalfClose:$false close gracefully: the peer reads EndOfStream, not a reset' -ForEach @(
+            @{ Switch = 'Abort' }, @{ Switch = 'HalfClose' }
+        ) {
+            $off = @{ $Switch = $false }
+            $result = $server | Close-TcpConnection @off
+            $result.Style | Should -Be 'Graceful'
+            $peer = Receive-TcpData -Connection $client -UntilClosed -Timeout 5
+            $peer.EndOfStream | Should -BeTrue
+            $peer.Reset | Should -BeFalse
+        }
+    }
+
     Context 'Graceful (the default): FIN after the queued data' {
         It 'closes at once; the peer reads everything, then EndOfStream' {
             $null = Send-TcpData -Connection $server -Text 'last words'

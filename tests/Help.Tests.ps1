@@ -57,9 +57,11 @@ BeforeDiscovery {
     # Skips that depend on where the suite runs.
     if (-not $onLinux) {
         foreach ($n in 1..4) { $ExampleSkips["Get-TcpNetworkNamespace $n"] = 'network namespaces exist only on Linux' }
+        $ExampleSkips['Get-TcpStatistic 4'] = 'network namespaces exist only on Linux'
+
     }
     if (-not $onLinux -or "$(& id -u)" -ne '0' -or -not (Get-Command ip -ErrorAction SilentlyContinue)) {
-        foreach ($key in 'Get-TcpNetworkNamespace 2', 'Get-TcpTimeWait 5') {
+        foreach ($key in 'Get-TcpNetworkNamespace 2', 'Get-TcpTimeWait 5', 'Get-TcpStatistic 3') {
             if (-not $ExampleSkips[$key]) {
                 $ExampleSkips[$key] = 'makes a network namespace with ip netns and works inside it: needs Linux, root and iproute2'
             }

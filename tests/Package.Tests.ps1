@@ -59,7 +59,7 @@ Describe 'The TcpClose package' {
         $zip = [System.IO.Compression.ZipFile]::OpenRead($package)
         try { $files = @($zip.Entries.FullName) } finally { $zip.Dispose() }
         $module = @($files | Where-Object { $_ -notmatch '^(_rels/|package/|\[Content_Types\]\.xml$|TcpClose\.nuspec$)' } | Sort-Object)
-        $module | Should -Be @('en-US/about_TcpClose.help.txt', 'en-US/TcpClose.dll-Help.xml', 'Examples/Containers.ps1', 'Examples/Fleet.ps1', 'Examples/ServiceRestart.Tests.ps1',
+        $module | Should -Be @('en-US/about_TcpClose.help.txt', 'en-US/TcpClose.dll-Help.xml', 'Examples/Containers.ps1', 'Examples/Fleet.ps1', 'Examples/RestartCounters.Tests.ps1', 'Examples/ServiceRestart.Tests.ps1',
             'LICENSE', 'TcpClose.Core.dll', 'TcpClose.dll', 'TcpClose.Format.ps1xml', 'TcpClose.psd1')
         $files | Where-Object { $_ -match '\.(pdb|deps\.json|csproj|cs)$|System\.Management\.Automation|tests/|tools/' } | Should -BeNullOrEmpty
     }

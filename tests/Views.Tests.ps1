@@ -87,6 +87,12 @@ BeforeAll {
         if ($IsLinux) {
             Get-TcpNetworkNamespace -WarningAction SilentlyContinue | ForEach-Object { $out.Add($_) }
         }
+        # Counters with a delta (one moved: an active open since the earlier reading).
+        $earlier = Get-TcpStatistic
+        $probe = Start-TcpListener
+        $null = Test-TcpPort -RemoteAddress 127.0.0.1 -RemotePort $probe.LocalPort
+        $probe | Stop-TcpListener
+        Get-TcpStatistic -Since $earlier | Select-Object -First 4 | ForEach-Object { $out.Add($_) }
         if ($IsLinux -and "$(id -u)" -eq '0' -and (Get-Command ip -ErrorAction SilentlyContinue)) {
             $ns = 'tcp-views-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
             ip netns add $ns
@@ -102,8 +108,9 @@ BeforeAll {
                 $out.Add((Test-TcpBind -NetworkNamespace $ns -Port $l.LocalPort))
                 $out.Add((Test-TcpPort -NetworkNamespace $ns -RemotePort $l.LocalPort))
                 Get-TcpPortUsage -NetworkNamespace $ns | ForEach-Object { $out.Add($_) }
-                $null = $client | Close-TcpConnection -Confirm:$false
-                $null = $server | Close-TcpConnection -Confirm:$false
+                $out.Add(($client | Close-TcpConnection -Confirm:$false))
+                $out.Add(($server | Close-TcpConnection -Confirm:$false))
+                Get-TcpStatistic -NetworkNamespace $ns | Select-Object -First 3 | ForEach-Object { $out.Add($_) }
                 $rows = @(Get-TcpTimeWait -NetworkNamespace $ns)
                 $rows | ForEach-Object { $out.Add($_) }
                 $rows | Remove-TcpConnection -Confirm:$false | ForEach-Object { $out.Add($_) }
@@ -168,7 +175,7 @@ Describe 'Default views' {
     }
 
     It 'fits 80 columns with one line per object and every column shown, for each type' {
-        $TableViews.Count | Should -BeGreaterOrEqual 22 -Because 'the format file has a table view per output type, and a grouped one for rows of another namespace'
+        $TableViews.Count | Should -BeGreaterOrEqual 25 -Because 'the format file has a table view per output type, and a grouped one for rows of another namespace'
         $checked = 0
         $problems = foreach ($view in $Shown) {
             $objects = @($Live | Where-Object { $_.pstypenames[0] -eq $view.TypeName })
@@ -206,7 +213,7 @@ Describe 'Default views' {
     }
 
     It 'shows LocalStateAfter of every close style in full (no squeezed column)' {
-        $closes = @($Live | Where-Object { $_ -is [TcpClose.CloseResult] })
+        $closes = @($Live | Where-Object { $_ -is [TcpClose.CloseResult] -and -not $_.NetworkNamespace })
         $closes.Count | Should -Be 4
         $lines = Get-ViewLines $closes
         for ($i = 0; $i -lt $closes.Count; $i++) {

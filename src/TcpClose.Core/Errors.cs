@@ -44,6 +44,9 @@ namespace TcpClose
         public const string RemoveFailed = "RemoveFailed";
         public const string InvalidNetworkNamespace = "InvalidNetworkNamespace";
         public const string NetworkNamespaceNotFound = "NetworkNamespaceNotFound";
+        public const string StatisticNotFound = "StatisticNotFound";
+        public const string StatisticsUnavailable = "StatisticsUnavailable";
+        public const string InvalidSince = "InvalidSince";
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ internal static class Spec
     {
         "Start-TcpListener", "Get-TcpListener", "Stop-TcpListener", "Wait-TcpConnection", "New-TcpConnection",
         "Send-TcpData", "Receive-TcpData", "Close-TcpConnection", "Get-TcpConnection", "Get-TcpTimeWait",
-        "Wait-TcpTimeWait", "Test-TcpBind", "Get-TcpSetting", "Get-TcpPortUsage", "Get-TcpNetworkNamespace",
+        "Wait-TcpTimeWait", "Test-TcpBind", "Get-TcpSetting", "Get-TcpPortUsage", "Get-TcpNetworkNamespace", "Get-TcpStatistic",
         "Test-TcpPort", "Remove-TcpConnection",
     };
 

@@ -27,5 +27,30 @@ namespace TcpClose.Native
             }
             return null;
         }
+
+        /// <summary>A struct sysctl as bytes (net.inet.tcp.stats: struct tcpstat); null when it does not exist here.</summary>
+        /// <remarks>Asks for the size first (oldp null), then reads that many bytes.</remarks>
+        internal static unsafe byte[] ReadBytes(string name)
+        {
+            try
+            {
+                IntPtr len = IntPtr.Zero;
+                if (sysctlbyname(name, null, ref len, null, IntPtr.Zero) != 0 || (long)len <= 0 || (long)len > 1 << 20)
+                    return null;
+                var buffer = new byte[(long)len];
+                fixed (byte* p = buffer)
+                {
+                    if (sysctlbyname(name, p, ref len, null, IntPtr.Zero) != 0)
+                        return null;
+                }
+                if ((long)len < buffer.Length)
+                    Array.Resize(ref buffer, (int)(long)len);
+                return buffer;
+            }
+            catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException)
+            {
+                return null;
+            }
+        }
     }
 }

@@ -3,8 +3,11 @@ using System;
 namespace TcpClose
 {
     /// <summary>What a close did, as observed.</summary>
-    public sealed class CloseResult
+    public sealed class CloseResult : INetworkNamespaceBound
     {
+        /// <summary>The network namespace the connection lived in, when it was made in one: its name, else net:[INODE].</summary>
+        public string NetworkNamespace { get; internal set; }
+
         public int ConnectionId { get; internal set; }
         public string LocalAddress { get; internal set; }
         public int LocalPort { get; internal set; }

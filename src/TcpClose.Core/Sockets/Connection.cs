@@ -60,6 +60,9 @@ namespace TcpClose
 
         internal Socket Socket { get; set; }
 
+        /// <summary>Where the socket was made (null: the caller's own namespace): its table rows are read there.</summary>
+        internal NetworkNamespace Namespace { get; set; }
+
         /// <summary>Send all of <paramref name="data"/> or as much as the timeout allows. ConnectionClosed after close.</summary>
         public SendResult Send(byte[] data, TimeSpan timeout, CancellationToken cancellationToken = default)
         {
@@ -259,7 +262,7 @@ namespace TcpClose
 
             result.Elapsed = clock.Elapsed;
             result.ClosedAt = DateTime.UtcNow;
-            ConnectionClose.ObserveLocalState(result);
+            ConnectionClose.ObserveLocalState(result, Namespace);
             CloseResult = result;
             return result;
         }

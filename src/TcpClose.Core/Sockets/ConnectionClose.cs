@@ -190,10 +190,12 @@ namespace TcpClose
         /// Reads the state the OS table shows for the connection's local end, letting the loopback
         /// transients (FIN_WAIT1, CLOSING, LAST_ACK) settle for a moment. No row means null.
         /// </summary>
-        public static void ObserveLocalState(CloseResult result)
+        public static void ObserveLocalState(CloseResult result, NetworkNamespace ns = null)
         {
+            result.NetworkNamespace = NetworkNamespace.Tag(ns);
             var filter = new TcpTableFilter
             {
+                NetworkNamespace = ns,
                 LocalPorts = new[] { result.LocalPort },
                 RemotePorts = new[] { result.RemotePort },
                 LocalAddresses = new[] { result.LocalAddress },

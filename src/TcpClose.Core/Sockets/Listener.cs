@@ -40,6 +40,9 @@ namespace TcpClose
         public string Name { get; internal set; }
         /// <summary>The network namespace this was made in, when one was asked for: its name, else net:[INODE].</summary>
         public string NetworkNamespace { get; internal set; }
+
+        /// <summary>Where the socket was made (null: the caller's own namespace).</summary>
+        internal NetworkNamespace Namespace { get; set; }
         public string LocalAddress { get; internal set; }
         public int LocalPort { get; internal set; }
         public string AddressFamily => LocalAddress != null && LocalAddress.IndexOf(':') >= 0 ? "IPv6" : "IPv4";
@@ -98,6 +101,7 @@ namespace TcpClose
                 {
                     connection = Connection.FromSocket(accepted, ConnectionRole.Server, Id);
                     connection.NetworkNamespace = NetworkNamespace; // an accepted socket lives where its listener does
+                    connection.Namespace = Namespace;
                 }
                 catch
                 {

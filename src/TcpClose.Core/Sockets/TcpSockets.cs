@@ -66,6 +66,7 @@ namespace TcpClose
                     Backlog = options.Backlog,
                     State = ListenerStatus.Listening,
                     NetworkNamespace = NetworkNamespace.Tag(options.NetworkNamespace),
+                    Namespace = options.NetworkNamespace,
                     StartTime = DateTime.UtcNow,
                 };
                 return TcpRegistry.Add(listener);
@@ -139,6 +140,7 @@ namespace TcpClose
                 ConnectWithin(socket, new IPEndPoint(remote, options.RemotePort), options.Timeout, target, cancellationToken);
                 Connection connection = Connection.FromSocket(socket, ConnectionRole.Client, null);
                 connection.NetworkNamespace = NetworkNamespace.Tag(options.NetworkNamespace);
+                connection.Namespace = options.NetworkNamespace;
                 return TcpRegistry.Add(connection);
             }
             catch

@@ -42,9 +42,11 @@ namespace TcpClose.Commands
 
         #region Overrides
 
+        // -Abort:$false and -HalfClose:$false (as a script passes a switch of its own on) choose
+        // their parameter set but ask for no such close: they close gracefully.
         private CloseStyle Style => ParameterSetName == LingerSet ? CloseStyle.Linger
-            : ParameterSetName == AbortSet ? CloseStyle.Abort
-            : ParameterSetName == HalfCloseSet ? CloseStyle.HalfClose
+            : ParameterSetName == AbortSet && Abort.IsPresent ? CloseStyle.Abort
+            : ParameterSetName == HalfCloseSet && HalfClose.IsPresent ? CloseStyle.HalfClose
             : CloseStyle.Graceful;
 
         /// <summary>A value no close could use stops the command before any ShouldProcess.</summary>
