@@ -92,6 +92,7 @@ Describe 'Close-TcpConnection' {
         }
 
         It 'leaves no row at all in the OS table: LocalStateAfter is $null (Linux)' -Skip:(-not $onLinux) {
+            Get-SsRow -State all -Port $server.LocalPort -RemotePort $server.RemotePort | Should -HaveCount 1 -Because 'the same ss query finds the row before'
             $result = $server | Close-TcpConnection -Abort
             $result.LocalStateObserved | Should -BeTrue
             $result.LocalStateAfter | Should -BeNullOrEmpty

@@ -73,6 +73,7 @@ Describe 'Remove-TcpConnection' {
 
         It 'removes them, and a listener without -ReuseAddress then binds the port' -Skip:(-not $asRoot) {
             { Start-TcpListener -Port $tw.Port } | Should -Throw -ErrorId 'AddressInUse,*'
+            Get-SsRow -State time-wait -Port $tw.Port -RemotePort $tw.ClientPort | Should -HaveCount 1 -Because 'the same ss query finds the row before'
 
             $results = @(Get-TcpTimeWait -LocalPort $tw.Port -RemotePort $tw.ClientPort | Remove-TcpConnection -Confirm:$false)
 
@@ -129,6 +130,7 @@ Describe 'Remove-TcpConnection' {
                 Remove-Item -Path $path -ErrorAction SilentlyContinue
             }
 
+            Get-SsRow -State time-wait -Port $tw.Port -RemotePort $tw.ClientPort | Should -HaveCount 1 -Because 'the same ss query finds the row before'
             $results = @($deserialized, $fromCsv | Remove-TcpConnection -Confirm:$false)
 
             $results.Outcome | Should -Be @('Removed', 'AlreadyGone')
@@ -161,6 +163,7 @@ Describe 'Remove-TcpConnection' {
         $listener = Start-TcpListener
         $pair = New-TestPair $listener
         try {
+            Get-SsRow -State all -Port $listener.LocalPort -RemotePort $pair.Client.LocalPort | Should -HaveCount 1 -Because 'the same ss query finds the row before'
             $result = Remove-TcpConnection -LocalPort $listener.LocalPort -RemotePort $pair.Client.LocalPort -State Established -Confirm:$false
 
             $result.Outcome | Should -Be 'Removed'

@@ -128,12 +128,16 @@ Describe 'Test-TcpPort' {
             }
         }
 
-        # Control: a client that closes first, gracefully, is left in TIME_WAIT.
+        # Control: a client that closes first, gracefully, is left in TIME_WAIT, and the same ss
+        # query that found none of the probes' rows finds it.
         $pair = New-TestPair $listener
         $null = $pair.Client | Close-TcpConnection -Confirm:$false
         $null = Receive-TcpData -Connection $pair.Server -UntilClosed -Timeout 5
         $null = $pair.Server | Close-TcpConnection -Confirm:$false
         Wait-Until { @(Get-TcpTimeWait -LocalPort $pair.Client.LocalPort -RemotePort $port).Count -eq 1 } | Should -BeTrue
+        if ($TcpTestOnLinux) {
+            Get-SsRow -State all -Port $pair.Client.LocalPort -RemotePort $port | Should -HaveCount 1
+        }
     }
 
     Context '-Wait' {

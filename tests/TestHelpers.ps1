@@ -122,7 +122,11 @@ function Get-SsRow {
     )
     $src = if ($LocalAddress.Contains(':')) { "[$LocalAddress]" } else { $LocalAddress }
     $filter = "( src $src and sport = :$Port$(if ($RemotePort) { " and dport = :$RemotePort" }) )"
-    @(ss -H -tan state $State $filter | Where-Object { $_ })
+    $out = @(ss -H -tan state $State $filter)
+    # A bad filter or state name makes ss print nothing and exit 1 or 255: that must never read as
+    # "no row".
+    if ($LASTEXITCODE) { throw "ss -H -tan state $State '$filter' exited $LASTEXITCODE" }
+    @($out | Where-Object { $_ })
 }
 
 function Set-TcpWineSkip {

@@ -59,10 +59,13 @@ namespace TcpClose.Tests
         /// <summary>Runs the real ss (iproute2) and returns what it printed: the independent view of the table.</summary>
         public static string Ss(string args)
         {
-            var psi = new ProcessStartInfo("ss", args) { RedirectStandardOutput = true, UseShellExecute = false };
+            var psi = new ProcessStartInfo("ss", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             using var p = Process.Start(psi);
+            var err = p.StandardError.ReadToEndAsync();
             string o = p.StandardOutput.ReadToEnd();
             Assert.True(p.WaitForExit(10000), "ss did not finish");
+            // A bad filter or state name makes ss print nothing and exit 1 or 255: never "no row".
+            Assert.True(p.ExitCode == 0, $"ss {args} exited {p.ExitCode}: {err.Result}");
             return o;
         }
 

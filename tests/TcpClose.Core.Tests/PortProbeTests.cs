@@ -167,6 +167,15 @@ namespace TcpClose.Tests
             using Connection server = listener.Accept(TimeSpan.FromSeconds(5));
             Assert.Equal(probePort, server.RemotePort);
             Assert.True(server.Receive(16, TimeSpan.FromSeconds(5), untilEndOfStream: true, encoding: null).Reset);
+
+            // Control: the same ss query finds the rows of a connection that is there.
+            var (client, accepted) = Loopback.Pair(listener);
+            using (client)
+            using (accepted)
+            {
+                Assert.Single(Loopback.SsRows("127.0.0.1", client.LocalPort, "127.0.0.1", listener.LocalPort));
+                Assert.Single(Loopback.SsRows("127.0.0.1", listener.LocalPort, "127.0.0.1", client.LocalPort));
+            }
         }
 
         [Fact]
