@@ -77,6 +77,10 @@ namespace TcpClose.Tests
             Ss($"-H -tan state all src {localAddress}:{localPort} dst {remoteAddress}:{remotePort}")
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+        /// <summary>ss's lines for the listeners on 127.0.0.1:port (no header).</summary>
+        public static string[] SsListening(int port) =>
+            Ss($"-H -tln src 127.0.0.1:{port}").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
         /// <summary>Open file descriptors of this process (Linux), to prove a failed call leaked no socket.</summary>
         public static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
 

@@ -77,6 +77,8 @@ namespace TcpClose.Tests
             // Where removal would work (here: CAP_NET_ADMIN), the message and Test-TcpBind's advice offer it.
             Assert.Contains($"Get-TcpTimeWait -LocalPort {port} | Remove-TcpConnection", inUse.Message);
             Assert.Contains($"Get-TcpTimeWait -LocalPort {port} | Remove-TcpConnection", BindDiagnosis.Test(new BindTestOptions { Port = port }).Advice);
+            // The judge, ss, finds each row before.
+            Assert.All(clientPorts, cp => Assert.Contains("TIME-WAIT", Assert.Single(Loopback.SsRows("127.0.0.1", port, "127.0.0.1", cp))));
 
             List<RemovalResult> results = RemoveAll(rows.Select(TcpRowKey.From));
 
@@ -85,7 +87,7 @@ namespace TcpClose.Tests
             Assert.All(results, r => Assert.True(r.Removed));
             Assert.All(results, r => Assert.Equal(TcpState.TimeWait, r.State));
             Assert.Equal(clientPorts.OrderBy(p => p), results.Select(r => r.RemotePort).OrderBy(p => p));
-            Assert.Empty(TcpTable.ReadTimeWait(filter));
+            Assert.All(clientPorts, cp => Assert.Empty(Loopback.SsRows("127.0.0.1", port, "127.0.0.1", cp)));
             using Listener restarted = Loopback.Listen(port: port);
             Assert.False(restarted.ReuseAddress);
             Assert.Equal(port, restarted.LocalPort);
@@ -102,6 +104,7 @@ namespace TcpClose.Tests
             var clientEnd = (IPEndPoint)c.LocalEndPoint;
             TcpTableEntry row = Row(serverEnd, clientEnd);
             Assert.Equal(TcpState.Established, row.State);
+            Assert.Single(Loopback.SsRows("127.0.0.1", serverEnd.Port, "127.0.0.1", clientEnd.Port)); // the judge finds it before
 
             using var removal = TcpRowRemoval.Open();
             RemovalResult result = removal.Remove(TcpRowKey.From(row), out TcpCloseException error);
@@ -115,7 +118,7 @@ namespace TcpClose.Tests
             Assert.Equal(SocketError.ConnectionReset, peer.SocketErrorCode);
             var owner = Assert.Throws<SocketException>(() => s.Send(new byte[] { 1 }));
             Assert.Equal(SocketError.ConnectionAborted, owner.SocketErrorCode);
-            Assert.Null(Row(serverEnd, clientEnd));
+            Assert.Empty(Loopback.SsRows("127.0.0.1", serverEnd.Port, "127.0.0.1", clientEnd.Port));
         }
 
         /// <summary>
@@ -128,6 +131,7 @@ namespace TcpClose.Tests
             using var net = new LoopbackSockets();
             Socket l = net.Listen(IPAddress.Loopback);
             int port = ((IPEndPoint)l.LocalEndPoint).Port;
+            Assert.Single(Loopback.SsListening(port)); // the judge finds it before
             RemovalResult result = RemoveListenerRow(port);
 
             Assert.True(result.PortReleased);
@@ -135,7 +139,7 @@ namespace TcpClose.Tests
             l.Blocking = false; // a listener would answer WouldBlock; a destroyed one answers EINVAL at once
             var ex = Assert.Throws<SocketException>(() => l.Accept());
             Assert.Equal(SocketError.InvalidArgument, ex.SocketErrorCode);
-            Assert.Empty(TcpTable.Read(new TcpTableFilter { LocalAddresses = new[] { "127.0.0.1" }, LocalPorts = new[] { port }, States = new[] { TcpState.Listen } }));
+            Assert.Empty(Loopback.SsListening(port));
             using Listener rebound = Loopback.Listen(port: port);
             Assert.Equal(port, rebound.LocalPort);
         }
@@ -186,12 +190,16 @@ namespace TcpClose.Tests
                 var filter = new TcpTableFilter { LocalPorts = new[] { port }, States = new[] { TcpState.Listen } };
                 List<TcpTableEntry> rows = TcpTable.Read(filter).ToList();
                 Assert.Equal(4, rows.Count);
+                Assert.Equal(4, Loopback.SsListening(port).Length); // the judge finds the four before
 
                 List<RemovalResult> results = RemoveAll(rows.Select(TcpRowKey.From));
 
                 Assert.Equal(4, results.Count);
                 Assert.All(results, r => Assert.Equal(RemovalOutcome.Removed, r.Outcome));
-                Assert.Empty(TcpTable.Read(filter));
+                Assert.Empty(Loopback.SsListening(port));
+                // Each listener of the group was reached: every one's next accept fails.
+                Assert.All(listeners, l => Assert.Equal(ErrorIds.ListenerStopped,
+                    Assert.Throws<TcpCloseException>(() => l.Accept(TimeSpan.FromSeconds(2))).ErrorId));
             }
             finally
             {
