@@ -10,7 +10,7 @@ namespace TcpClose.Tests
         {
             int listeners = TcpRegistry.Listeners.Count;
             int connections = TcpRegistry.Connections.Count;
-            int fds = Loopback.IsLinux ? Loopback.OpenFds() : 0;
+            HashSet<long> fds = Loopback.IsLinux ? Loopback.OpenFds() : null;
             var ex = Assert.Throws<TcpCloseException>(action);
             Assert.Equal(errorId, ex.ErrorId);
             Assert.Equal(category, ex.Category);

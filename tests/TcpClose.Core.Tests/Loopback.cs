@@ -81,18 +81,49 @@ namespace TcpClose.Tests
         public static string[] SsListening(int port) =>
             Ss($"-H -tln src 127.0.0.1:{port}").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-        /// <summary>Open file descriptors of this process (Linux), to prove a failed call leaked no socket.</summary>
-        public static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
+        /// <summary>
+        /// The sockets this process holds open (Linux: the socket:[inode] links of /proc/self/fd),
+        /// read after garbage collection and finalizers have run, so a socket an earlier test
+        /// dropped without closing is closed before it is counted.
+        /// </summary>
+        public static HashSet<long> OpenFds()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            return OpenSockets();
+        }
+
+        static HashSet<long> OpenSockets()
+        {
+            var sockets = new HashSet<long>();
+            foreach (string fd in Directory.GetFiles("/proc/self/fd"))
+            {
+                string target;
+                try
+                {
+                    target = new FileInfo(fd).LinkTarget;
+                }
+                catch (IOException)
+                {
+                    continue; // closed while listed (the listing's own descriptor)
+                }
+                if (target != null && target.StartsWith("socket:[", StringComparison.Ordinal) && long.TryParse(target.AsSpan(8, target.Length - 9), out long inode))
+                    sockets.Add(inode);
+            }
+            return sockets;
+        }
 
         /// <summary>
-        /// No more descriptors open than <paramref name="before"/>: nothing leaked. Not "as many": the
-        /// finalizer of an earlier test's socket may close one meanwhile (seen: 203 before, 171 after
-        /// a call that touched no socket; 181 and 172 in a restart test).
+        /// No socket is open now that was not open <paramref name="before"/> (read by OpenFds, after
+        /// the finalizers ran): the call closed every socket it opened. Read now without collecting,
+        /// so a socket the call dropped without closing is caught before a finalizer would close it.
         /// </summary>
-        public static void AssertNoFdLeak(int before)
+        public static void AssertNoFdLeak(HashSet<long> before)
         {
-            int after = OpenFds();
-            Assert.True(after <= before, $"{after} fds open after the call, {before} before: it leaked {after - before}");
+            var added = OpenSockets();
+            added.ExceptWith(before);
+            Assert.True(added.Count == 0, $"{added.Count} socket(s) opened by the call are still open: socket:[{string.Join("], socket:[", added)}]");
         }
 
         /// <summary>SO_REUSEADDR / SO_REUSEPORT read with .NET's raw option call, independent of the module's P/Invoke.</summary>

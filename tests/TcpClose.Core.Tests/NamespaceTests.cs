@@ -428,7 +428,7 @@ namespace TcpClose.Tests
         [NamespaceFact]
         public void BadValuesGiveTheirIdsAndLeaveNoThreadOrDescriptor()
         {
-            int before = Loopback.OpenFds();
+            HashSet<long> before = Loopback.OpenFds();
             long entered = NetworkNamespace.Entered;
             void Expect(string id, string value)
             {

@@ -287,7 +287,7 @@ namespace TcpClose.Tests
         [InlineData(70000)]
         public void ABadPort_IsInvalidPort_NamingIt(int port)
         {
-            int fds = Loopback.IsLinux ? Loopback.OpenFds() : 0;
+            HashSet<long> fds = Loopback.IsLinux ? Loopback.OpenFds() : null;
             var ex = Assert.Throws<TcpCloseException>(() => Probe("127.0.0.1", port));
             Assert.Equal(ErrorIds.InvalidPort, ex.ErrorId);
             Assert.Equal(TcpErrorCategory.InvalidArgument, ex.Category);

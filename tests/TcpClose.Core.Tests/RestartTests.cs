@@ -54,7 +54,7 @@ namespace TcpClose.Tests
             }
             else
             {
-                int fds = Loopback.OpenFds();
+                HashSet<long> fds = Loopback.OpenFds();
                 int listeners = TcpRegistry.Listeners.Count;
                 var ex = Assert.Throws<TcpCloseException>(() => Loopback.Listen(address, port, newReuse));
                 Assert.Equal(ErrorIds.AddressInUse, ex.ErrorId);
