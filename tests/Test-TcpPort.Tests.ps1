@@ -243,7 +243,7 @@ Describe 'Test-TcpPort' {
     It 'shows one line per result in a table that fits 80 columns' {
         $listener = Start-TcpListener -Address '::1'
         $results = @(Test-TcpPort ::1 $listener.LocalPort; Test-TcpPort 127.0.0.1 (Get-FreeTcpPort))
-        $lines = @(($results | Out-String -Width 80) -split '\r?\n' | Where-Object { $_.Trim() })
+        $lines = @(($results | Out-String -Width 300) -split '\r?\n' | Where-Object { $_.Trim() })
 
         $lines.Count | Should -Be 4 # header, dashes, two rows
         $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
