@@ -80,7 +80,8 @@ Describe 'Wait-TcpTimeWait' {
         It 'takes the port positionally, and from a piped object''s LocalPort (a listener''s, by property name)' -Skip:$onMacOS {
             # Each form must report this connection's row: a command that ignored the port would not.
             $positional = @(Wait-TcpTimeWait $tw.Port -LocalAddress $own.LocalAddress -Timeout 0.5 -ErrorAction SilentlyContinue -ErrorVariable e1)
-            $piped = @([pscustomobject]@{ LocalPort = $tw.Port; LocalAddress = $own.LocalAddress } | Wait-TcpTimeWait -Timeout 0.5 -ErrorAction SilentlyContinue -ErrorVariable e2)
+            $tw.Listener.LocalPort | Should -Be $tw.Port
+            $piped = @($tw.Listener | Wait-TcpTimeWait -Timeout 0.5 -ErrorAction SilentlyContinue -ErrorVariable e2)   # the listener itself
             @($positional | Select-TcpTuple $own).Count | Should -Be 1
             @($piped | Select-TcpTuple $own).Count | Should -Be 1
             $e1.FullyQualifiedErrorId | Should -Be 'TimeWaitRemains,TcpClose.Commands.WaitTcpTimeWaitCommand'

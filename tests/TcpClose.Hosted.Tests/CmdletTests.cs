@@ -34,9 +34,13 @@ public sealed class CmdletTests
     public void TestTcpBindTakesPortByPropertyNameFromAListener()
     {
         var (output, errors) = _module.Run(
-            "$l = Start-TcpListener -Port 0; try { $l | Select-Object @{ n = 'Port'; e = { $_.LocalPort } }, @{ n = 'Address'; e = { $_.LocalAddress } } | Test-TcpBind } finally { $l | Stop-TcpListener }");
+            "$l = Start-TcpListener -Port 0 -Address ::1; try { $l | Test-TcpBind; $l.LocalPort } finally { $l | Stop-TcpListener }");
         Assert.Empty(errors);
-        PSObject result = Assert.Single(output);
+        Assert.Equal(2, output.Count);
+        PSObject result = output[0];
+        // The listener itself, piped: its LocalPort and LocalAddress bind through the aliases of -Port and -Address.
+        Assert.Equal(output[1].BaseObject, result.Properties["Port"].Value);
+        Assert.Equal("::1", result.Properties["Address"].Value);
         Assert.False((bool)result.Properties["CanBind"].Value);
         Assert.NotNull(result.Properties["Advice"].Value);
     }
