@@ -20,6 +20,19 @@ public class DocsTests
             .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
         Assert.True(ids.Count > 30, $"only {ids.Count} error ids found");
         Assert.Equal(Array.Empty<string>(), ids.Where(id => !lines.Contains(id)).ToArray());
+
+        // Each id's entry: the id alone on its line, then its meaning (indented lines), then who
+        // raises it ("    Raised by: ..."), before the next id.
+        var incomplete = new List<string>();
+        foreach (string id in ids)
+        {
+            int at = Array.IndexOf(lines, id);
+            var entry = lines.Skip(at + 1).TakeWhile(l => l.StartsWith("    ", StringComparison.Ordinal)).ToList();
+            int raisedBy = entry.FindIndex(l => l.StartsWith("    Raised by: ", StringComparison.Ordinal) && l.Length > "    Raised by: ".Length);
+            if (raisedBy < 1)
+                incomplete.Add($"{id}: {(entry.Count == 0 ? "no meaning" : raisedBy < 0 ? "no 'Raised by:' line" : "no meaning before 'Raised by:'")}");
+        }
+        Assert.Equal(Array.Empty<string>(), incomplete.ToArray());
     }
 
     [Fact]
