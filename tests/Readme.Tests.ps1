@@ -52,4 +52,24 @@ Describe 'The README' {
             $line.Length | Should -BeLessOrEqual 80 -Because "every line fits 80 columns: '$line'"
         }
     }
+
+    It 'has a first command that stops at a failed build, before any module is imported' {
+        $first = [regex]::Match($readme, '(?s)```sh\r?\n(.*?)\r?\n').Groups[1].Value
+        $script = [regex]::Match($first, "^dotnet tool restore && dotnet pwsh -NoProfile -Command '(.*)'$").Groups[1].Value
+        # The same command with a build that fails as build.ps1 does (exit 1), in a folder with no module.
+        $failing = Join-Path $TestDrive 'build.ps1'
+        Set-Content -LiteralPath $failing -Value 'Write-Output "the build failed"; exit 1'
+        $pwshExe = Get-TcpTestPowerShell
+        Push-Location $TestDrive
+        try {
+            $screen = & $pwshExe -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
+            $code = $LASTEXITCODE
+        }
+        finally {
+            Pop-Location
+        }
+        $screen | Should -Match 'the build failed' -Because 'the stand-in build ran'
+        $code | Should -Be 1
+        $screen | Should -Not -Match 'Import-Module|CanBind|was not loaded'
+    }
 }
