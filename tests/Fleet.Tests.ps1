@@ -43,6 +43,19 @@ Describe 'A fleet of hosts through PowerShell remoting' -Skip:([bool]$fleetSkip)
         Remove-TcpFleet $fleet
     }
 
+    It 'runs every host in a network namespace of its own, apart from the caller''s and from each other''s' {
+        # The judge is the kernel's own link, read inside each host; if the hosts shared the caller's
+        # namespace, every other fleet test could pass while proving nothing about separate hosts.
+        $own = (Get-Item "/proc/$PID/ns/net").LinkTarget
+        $seen = @(Invoke-Command -HostName $hosts { [pscustomobject]@{ Net = "$(readlink /proc/self/ns/net)" } })
+        $seen.Count | Should -Be 4
+        $seen | ForEach-Object { $_.Net | Should -Match '^net:\[\d+\]$' }
+        $seen.Net | Should -Not -Contain $own
+        @($seen.Net | Sort-Object -Unique).Count | Should -Be 4
+        # And each is the namespace `ip netns` made for that host.
+        foreach ($s in $seen) { $s.Net | Should -Be "$(ip netns exec $s.PSComputerName readlink /proc/self/ns/net)" }
+    }
+
     It 'installs the package on every host with Install-PSResource, and each imports it by name' {
         $fleet.Installed | Should -Be @(1..4 | ForEach-Object { (Get-Module TcpClose).Version.ToString() })
         $seen = @(Invoke-Command -HostName $hosts { Import-Module TcpClose; (Get-Module TcpClose).ModuleBase })
@@ -78,16 +91,34 @@ Describe 'A fleet of hosts through PowerShell remoting' -Skip:([bool]$fleetSkip)
     }
 
     It 'clears host 2''s TIME_WAIT rows with Remove-TcpConnection and no other host''s' {
-        $null = New-HostTimeWait -HostName web01
+        $web01Port = New-HostTimeWait -HostName web01
         $before = @(Invoke-Command -HostName $hosts { Import-Module TcpClose; Get-TcpTimeWait })
         @($before | Where-Object PSComputerName -eq 'web02').Count | Should -BeGreaterThan 0
         $others = @($before | Where-Object PSComputerName -ne 'web02')
         $others.Count | Should -BeGreaterThan 0
 
+        # The judge is ss inside each host, not the module's own reader.
+        function Get-HostTimeWait([string] $HostName) {
+            $lines = @(ip netns exec $HostName ss -Htan state time-wait)
+            if ($LASTEXITCODE) { throw "ip netns exec $HostName ss exited $LASTEXITCODE" }
+            @($lines | Where-Object { $_ } | ForEach-Object { ($_ -split '\s+', 4)[2..3] -join ' ' } | Sort-Object)
+        }
+        $judgedBefore = @{}
+        foreach ($h in $hosts) { $judgedBefore[$h] = Get-HostTimeWait $h }
+        $judgedBefore['web02'].Count | Should -BeGreaterThan 0 -Because 'ss finds web02''s rows before'
+        ($judgedBefore['web01'].Count + $judgedBefore['web03'].Count) | Should -BeGreaterThan 0
+
         $removed = @(Invoke-Command -HostName web02 { Import-Module TcpClose; Get-TcpTimeWait | Remove-TcpConnection -Confirm:$false })
 
         $removed.Count | Should -Be @($before | Where-Object PSComputerName -eq 'web02').Count
         $removed | ForEach-Object { $_.Outcome | Should -Be 'Removed' }
+        Get-HostTimeWait web02 | Should -BeNullOrEmpty
+        foreach ($h in 'web01', 'web03', 'web04') {
+            # Rows can only have expired meanwhile (after 60 s), never been removed by web02's command.
+            Get-HostTimeWait $h | ForEach-Object { $_ | Should -BeIn $judgedBefore[$h] }
+        }
+        @(Get-HostTimeWait web01 | Where-Object { $_ -match ":$web01Port\b" }).Count | Should -Be 1 -Because 'web01''s fresh row is untouched'
+        @($judgedBefore['web01'] | Where-Object { $_ -match ":$web01Port\b" }).Count | Should -Be 1
         $after = @(Invoke-Command -HostName $hosts { Import-Module TcpClose; Get-TcpTimeWait })
         @($after | Where-Object PSComputerName -eq 'web02').Count | Should -Be 0
         @($after | ForEach-Object { "$($_.PSComputerName) $($_.LocalPort) $($_.RemotePort)" } | Sort-Object) |
@@ -147,14 +178,26 @@ Describe 'A fleet of hosts through PowerShell remoting' -Skip:([bool]$fleetSkip)
 
     It 'runs the fleet example: hosts near exhaustion first, a TIME_WAIT clean-up on one host, and the host that does not answer' {
         $example = Join-Path (Split-Path -Parent $PSScriptRoot) 'docs/examples/Fleet.ps1'
-        $port = New-HostTimeWait -HostName web02 -Count 3 -ClientFirst
+        # web02 is near exhaustion: 100 ephemeral ports, 30 of them taken by a burst of TIME_WAIT
+        # (tcp_tw_reuse 0: no row is recycled). web03 has more rows, on the default range.
+        ip netns exec web02 sysctl -q -w net.ipv4.ip_local_port_range='40000 40099'
+        ip netns exec web02 sysctl -q -w net.ipv4.tcp_tw_reuse=0
+        $wide = New-HostTimeWait -HostName web03 -Count 40 -ClientFirst
+        $port = New-HostTimeWait -HostName web02 -Count 30 -ClientFirst
         $out = @(& $example -HostName $hosts -ClearTimeWaitOn web02 -WarningVariable warned 3>$null)
 
         $survey = @($out | Where-Object { $_.pstypenames -contains 'Deserialized.TcpClose.PortUsageEntry' })
-        $survey.Count | Should -BeGreaterThan 0
+        $survey.Count | Should -BeGreaterThan 1
         $survey[0].PSComputerName | Should -Be 'web02'
         $survey[0].RemotePort | Should -Be $port
-        @($out | Where-Object { $_.pstypenames -contains 'Deserialized.TcpClose.RemovalResult' }).Count | Should -Be 3
+        $survey[0].EphemeralPorts | Should -Be 100
+        $survey[0].ExhaustedIn | Should -Not -BeNullOrEmpty -Because 'a host near exhaustion has a forecast'
+        $busier = @($survey | Where-Object { $_.PSComputerName -eq 'web03' -and $_.RemotePort -eq $wide })
+        $busier.TimeWait | Should -Be 40 -Because 'web03 has more rows, yet comes after web02'
+        # Sorted by the forecast first: the soonest exhaustion leads, those without one last.
+        $keys = @($survey | ForEach-Object { if ($null -ne $_.ExhaustedIn) { ([TimeSpan]$_.ExhaustedIn).Ticks } else { [long]::MaxValue } })
+        $keys | Should -Be @($keys | Sort-Object)
+        @($out | Where-Object { $_.pstypenames -contains 'Deserialized.TcpClose.RemovalResult' }).Count | Should -Be 30
         "$warned" | Should -Match 'web04'
         @(Invoke-Command -HostName web02 { Import-Module TcpClose; Get-TcpTimeWait }).Count | Should -Be 0
     }
