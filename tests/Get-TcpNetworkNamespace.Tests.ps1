@@ -150,13 +150,13 @@ Describe 'Get-TcpNetworkNamespace and -NetworkNamespace over namespaces the test
         try {
             $before = (Invoke-SsIn $small '-Htan', 'state', 'time-wait').Count
             $before | Should -Be 12 -Because 'the judge sees the rows before'
-            @(ss -Htan state established "( sport = :$($hostListener.LocalPort) )").Count | Should -Be 1
+            @(Invoke-Ss -Htan state established "( sport = :$($hostListener.LocalPort) )").Count | Should -Be 1
             (Invoke-SsIn $plain '-Htan', 'state', 'established', "( sport = :$($plainListener.LocalPort) )").Count | Should -Be 1
             $removed = @(Get-TcpNetworkNamespace -Name $small | Get-TcpTimeWait | Remove-TcpConnection -Confirm:$false)
             $removed.Count | Should -Be 12
             $removed | ForEach-Object { $_.Removed | Should -BeTrue; $_.NetworkNamespace | Should -Be $small }
             (Invoke-SsIn $small '-Htan', 'state', 'time-wait').Count | Should -Be 0
-            @(ss -Htan state established "( sport = :$($hostListener.LocalPort) )").Count | Should -Be 1
+            @(Invoke-Ss -Htan state established "( sport = :$($hostListener.LocalPort) )").Count | Should -Be 1
             (Invoke-SsIn $plain '-Htan', 'state', 'established', "( sport = :$($plainListener.LocalPort) )").Count | Should -Be 1
         }
         finally {
@@ -174,7 +174,7 @@ Describe 'Get-TcpNetworkNamespace and -NetworkNamespace over namespaces the test
             $inside = @(nsenter -t $holder.Id -n ss -Htan state established "( sport = :$($l.LocalPort) )")
             $LASTEXITCODE | Should -Be 0
             $inside.Count | Should -Be 1
-            @(ss -Htan state all "( sport = :$($l.LocalPort) )").Count | Should -Be 0
+            @(Invoke-Ss -Htan state all "( sport = :$($l.LocalPort) )").Count | Should -Be 0
             (Test-TcpPort -NetworkNamespace "/proc/$($holder.Id)/ns/net" -RemotePort $l.LocalPort).Result | Should -Be 'Connected'
             (Test-TcpPort -RemoteAddress 127.0.0.1 -RemotePort $l.LocalPort -Timeout 2).Result | Should -Not -Be 'Connected'
             Close-TestConnection $c $s

@@ -19,9 +19,9 @@ Describe 'Remove-Module TcpClose closes everything the session opened' {
             $server = Wait-TcpConnection -Listener $listener -Timeout 5
             $client = New-TcpConnection -RemoteAddress 127.0.0.1 -RemotePort $port -Timeout 5
             $fds = [System.IO.Directory]::GetFiles('/proc/self/fd').Count
-            $established = { @(& ss -Htan state established "( sport = :$port or dport = :$port )").Count }
+            $established = { @(Invoke-Ss -Htan state established "( sport = :$port or dport = :$port )").Count }
             & $established | Should -Be 4   # peer and its accepted side, client and its side (queued, not accepted)
-            @(& ss -Htln "( sport = :$port )").Count | Should -Be 1
+            @(Invoke-Ss -Htln "( sport = :$port )").Count | Should -Be 1
 
             Remove-Module TcpClose
 
@@ -34,7 +34,7 @@ Describe 'Remove-Module TcpClose closes everything the session opened' {
             [System.IO.Directory]::GetFiles('/proc/self/fd').Count | Should -BeLessOrEqual ($fds - 3)
             # ss no longer shows the listener, and no connection on the port is established any more
             # (the peer, having read EOF, is in CLOSE_WAIT until it closes).
-            @(& ss -Htln "( sport = :$port )").Count | Should -Be 0
+            @(Invoke-Ss -Htln "( sport = :$port )").Count | Should -Be 0
             & $established | Should -Be 0
             $server.State | Should -Be 'Closed'
             $client.State | Should -Be 'Closed'

@@ -129,6 +129,17 @@ function Get-SsRow {
     @($out | Where-Object { $_ })
 }
 
+function Invoke-Ss {
+    <#
+    .SYNOPSIS
+    Linux: ss with these arguments; its non-empty lines. Throws when ss fails (a bad filter prints
+    nothing and exits 1 or 255), so a failing judge never reads as "no row".
+    #>
+    $out = @(ss @args)
+    if ($LASTEXITCODE) { throw "ss $args exited $LASTEXITCODE" }
+    @($out | Where-Object { $_ })
+}
+
 function Set-TcpWineSkip {
     <#
     .SYNOPSIS
