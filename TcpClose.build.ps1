@@ -189,10 +189,8 @@ task Build {
 }
 
 # Synopsis: Write out/packages/TcpClose.<version>.nupkg with Publish-PSResource (a file repository).
-task Package {
-    if (-not (Test-Path -LiteralPath $stagedManifest)) {
-        throw "No staged module at ${stagedManifest}: run the Build task first (./build.ps1 -Task Build, Package)."
-    }
+# It builds first (Build runs once per call, so -Task Build, Package builds once too).
+task Package Build, {
     remove $packagesRoot
     New-Item -ItemType Directory -Path $packagesRoot -Force | Out-Null
     # Published from a copy without the folder's version level (Publish-PSResource wants the

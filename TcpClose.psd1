@@ -15,7 +15,7 @@
     Author               = 'TcpClose contributors'
     CompanyName          = 'TcpClose contributors'
     Copyright            = '(c) 2026 TcpClose contributors. MIT License.'
-    Description          = 'The end of a TCP connection''s life, on Linux, Windows and macOS: start listeners with an honest choice of SO_REUSEADDR, open connections and close them in each of the four close styles (graceful, linger, abort/RST, half-close), and see what the OS is left holding, TIME_WAIT above all.'
+    Description          = 'The end of a TCP connection''s life: start listeners with an honest choice of SO_REUSEADDR, open connections and close them in each of the four close styles (graceful, linger, abort/RST, half-close), see what the OS is left holding (TIME_WAIT above all, in every network namespace of a host) and how connections ended. Tested on Linux with PowerShell 7; the Windows code ran only under Wine; macOS and Windows PowerShell 5.1 are untested.'
     CompatiblePSEditions = @('Desktop', 'Core')
     PowerShellVersion    = '5.1'
 
@@ -49,7 +49,7 @@
 
     PrivateData          = @{
         PSData = @{
-            Tags       = @('TCP', 'TIME_WAIT', 'SO_LINGER', 'SO_REUSEADDR', 'Networking', 'Linux', 'Windows', 'macOS', 'PSEdition_Core', 'PSEdition_Desktop')
+            Tags       = @('TCP', 'TIME_WAIT', 'SO_LINGER', 'SO_REUSEADDR', 'Networking', 'Containers', 'Linux', 'PSEdition_Core')
             License    = 'MIT'
             # PLACEHOLDERS: example.invalid never resolves (RFC 2606). Replace both with the real
             # repository addresses before publishing to a gallery.

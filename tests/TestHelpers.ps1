@@ -320,3 +320,44 @@ function Select-TcpTuple {
         }
     }
 }
+
+function Compare-TcpExampleOutput {
+    # Shared by the help examples (Help.Tests.ps1) and the docs blocks (Docs.Tests.ps1).
+    # $null when the printed text has the shape of the Output block, else what differs.
+    param([string[]] $Expected, [string] $Printed)
+    # What may differ where the example runs is masked: times, dates and decimals (digits joined
+    # by '.', ':' or '/'); numbers of three or more digits (ports, PIDs, sizes, large counts); the
+    # session's Ids (the Id or ConnectionId column, "(connection N)", "(listener N)"); and how
+    # many probes a wait took ("N attempts"). Every other number (3 probes, 1 row removed, a
+    # TimeWaitCount of 1) is a count the example controls: it is compared as printed.
+    function Get-Shapes([string[]] $lines) {
+        $idColumn = $false
+        foreach ($line in $lines) {
+            $plain = ($line -replace '\x1b\[[0-9;]*m', '').TrimEnd()
+            if ($plain -match '^\s*(Id|ConnectionId)\s') { $idColumn = $true }
+            elseif (-not $plain.Trim()) { $idColumn = $false }
+            elseif ($idColumn) { $plain = $plain -replace '^(\s*)\d+', '$1#' }
+            $plain = $plain -replace '\((connection|listener) \d+\)', '($1 #)' -replace '\b\d+ attempts\b', '# attempts'
+            $plain = $plain -replace '\d+(?:[.:/]\d+)+', '#' -replace '\d{3,}', '#'
+            ($plain -replace '\s+', ' ').Trim()
+        }
+    }
+    $want = @(Get-Shapes $Expected | Where-Object { $_ })
+    $got = @(Get-Shapes ("$Printed" -split '\r?\n') | Where-Object { $_ })
+    $g = 0
+    for ($w = 0; $w -lt $want.Count; $w++) {
+        if ($want[$w] -eq '...') {
+            # Any lines, up to the next expected one.
+            if ($w + 1 -eq $want.Count) { return $null }
+            while ($g -lt $got.Count -and $got[$g] -ne $want[$w + 1]) { $g++ }
+            continue
+        }
+        if ($g -ge $got.Count) { return "expected '$($want[$w])', printed nothing more (printed: $($got -join ' | '))" }
+        # A line ending in '...' is the start of the line printed (the rest depends on where it runs).
+        $same = if ($want[$w].EndsWith('...')) { $got[$g].StartsWith($want[$w].Substring(0, $want[$w].Length - 3)) } else { $got[$g] -eq $want[$w] }
+        if (-not $same) { return "expected '$($want[$w])', printed '$($got[$g])' (printed: $($got -join ' | '))" }
+        $g++
+    }
+    if ($g -lt $got.Count) { return "printed more than the Output block: '$($got[$g])'" }
+    $null
+}

@@ -5,9 +5,9 @@ host's TIME_WAIT rows, and says which hosts did not answer.
 
 .DESCRIPTION
 Copy it and run it from an admin workstation. It uses PowerShell remoting, the engine a fleet is
-already run with: a session per host (New-PSSession -HostName, over SSH; for Windows hosts over
-WinRM, -ComputerName works the same), then Invoke-Command on every session at once, up to
--ThrottleLimit. TcpClose must be installed on each host
+already run with: a session per host (New-PSSession -HostName, over SSH), then Invoke-Command on
+every session at once, up to -ThrottleLimit. For Windows hosts over WinRM, change -HostName to
+-ComputerName in the New-PSSession line (this script was run only over SSH). TcpClose must be installed on each host
 (Install-PSResource TcpClose from your repository).
 
 The survey runs Get-TcpPortUsage on each host, so only one summary row per destination comes back,
