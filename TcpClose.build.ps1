@@ -410,6 +410,50 @@ function Get-UntrackedFile {
 }
 
 # Synopsis: Empty out/test-results/ before the test parts write into it.
+# Synopsis: Every error id the Pester lanes saw a cmdlet raise is on that cmdlet's help page, saying
+# whether it is terminating: one test case per cmdlet in out/test-results/docs-error-ids.xml.
+task TestErrorIds {
+    $files = @(Get-ChildItem -LiteralPath $resultsDir -Filter '*.error-ids.txt' -File -ErrorAction Ignore)
+    if (-not $files) {
+        Write-Build Yellow 'Error ids: no Pester lane recorded any; nothing to check'
+        return
+    }
+    # The module's own ids (Errors.cs); PowerShell's binder ids (ParameterArgument...) are not the module's to document.
+    $ids = @([regex]::Matches((Get-Content -LiteralPath (Join-Path $BuildRoot 'src/TcpClose.Core/Errors.cs') -Raw), 'public const string (\w+) = "\1";') | ForEach-Object { $_.Groups[1].Value })
+    $raised = @{}
+    foreach ($line in $files | Get-Content) {
+        $id, $class = $line -split ','
+        if ($id -notin $ids) { continue }
+        $noun = $class -replace '^TcpClose\.Commands\.', '' -replace 'Command$', ''
+        $raised[$noun] = @(@($raised[$noun]) + $id | Where-Object { $_ } | Sort-Object -Unique)
+    }
+    $cases = foreach ($page in Get-ChildItem -LiteralPath (Join-Path $BuildRoot 'docs/en-US') -Filter '*-*.md') {
+        $cmdlet = $page.BaseName
+        $key = $cmdlet -replace '-', ''
+        $paragraphs = @((Get-Content -LiteralPath $page.FullName -Raw) -split '\r?\n\s*\r?\n')
+        $missing = foreach ($id in @($raised[$key])) {
+            if (-not $id) { continue }
+            $where = @($paragraphs | Where-Object { $_ -match "``$id``" })
+            if (-not $where) { "$id is not on the page" }
+            elseif (-not @($where | Where-Object { $_ -match 'terminating' })) { "$id is on the page, but not said to be terminating or not" }
+        }
+        [pscustomobject]@{ Name = "$cmdlet's page lists the error ids its tests raised ($(@($raised[$key]).Count))"; Missing = @($missing) }
+    }
+    $xml = [System.Text.StringBuilder]::new('<?xml version="1.0" encoding="utf-8"?><test-results><test-suite name="docs error ids"><results>')
+    foreach ($c in $cases) {
+        $name = [System.Security.SecurityElement]::Escape($c.Name)
+        if ($c.Missing.Count) {
+            Write-Build Red "$($c.Name): $($c.Missing -join '; ')"
+            $null = $xml.Append("<test-case name=""$name"" result=""Failure""><failure><message>$([System.Security.SecurityElement]::Escape($c.Missing -join '; '))</message></failure></test-case>")
+        }
+        else {
+            $null = $xml.Append("<test-case name=""$name"" result=""Success"" />")
+        }
+    }
+    $null = $xml.Append('</results></test-suite></test-results>')
+    Set-Content -LiteralPath (Join-Path $resultsDir 'docs-error-ids.xml') -Value $xml.ToString()
+}
+
 task ResetResults {
     remove $resultsDir
     New-Item -ItemType Directory -Path $resultsDir -Force | Out-Null
@@ -501,7 +545,7 @@ task Summary {
 }
 
 # Synopsis: Every test part, then the summary (after Build and Package: the package test installs it).
-task Test ResetResults, TestXunit, TestPester, TestPester6, TestWindows, Summary
+task Test ResetResults, TestXunit, TestPester, TestPester6, TestWindows, TestErrorIds, Summary
 
 # Synopsis: The default: build and stage the module.
 task . Build

@@ -46,10 +46,16 @@ $configuration.Run.Path = @(foreach ($path in @($TestPath | ForEach-Object { $_ 
             (Resolve-Path -LiteralPath $path).ProviderPath
         }
     })
-$configuration.Run.Exit = $true
+$configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
 $configuration.TestResult.Enabled = $true
 $configuration.TestResult.OutputFormat = 'NUnitXml'
 $configuration.TestResult.OutputPath = $ResultPath
 
-Invoke-Pester -Configuration $configuration
+# Every error the suites raise lands in $Error (caught ones too): kept, so the ids each cmdlet
+# raised can be checked against its help page (the build's TestErrorIds task).
+$global:MaximumErrorCount = 32768
+$run = Invoke-Pester -Configuration $configuration
+@($global:Error | ForEach-Object { "$($_.FullyQualifiedErrorId)" } | Where-Object { $_ -match '^\w+,TcpClose\.Commands\.\w+Command$' } | Sort-Object -Unique) |
+    Set-Content -LiteralPath ([System.IO.Path]::ChangeExtension($ResultPath, '.error-ids.txt'))
+exit ($run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount)
