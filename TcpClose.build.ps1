@@ -410,6 +410,54 @@ function Get-UntrackedFile {
 }
 
 # Synopsis: Empty out/test-results/ before the test parts write into it.
+# The benchmarks behind docs/performance.md: its section name, then the command from the repository
+# root (benchmarks build what they need; the module is staged by Build).
+$script:Benchmarks = [ordered]@{
+    'readers'    = 'dotnet run -c Release --project tests/TcpClose.Benchmarks -- --timewait 40000 --runs 5'
+    'pwsh-rows'  = 'pwsh -NoProfile -File tests/TcpClose.Benchmarks/TimeWait.Bench.ps1'
+    'port-usage' = 'pwsh -NoProfile -File tests/TcpClose.Benchmarks/Measure-PortUsage.ps1'
+    'owners'     = 'pwsh -NoProfile -File tests/TcpClose.Benchmarks/Owners.Bench.ps1 -Processes 400,1600'
+    'fleet'      = 'pwsh -NoProfile -File tests/TcpClose.Benchmarks/Fleet.Bench.ps1'
+    'removal'    = 'dotnet run -c Release --project tests/TcpClose.Benchmarks -- --remove 50000 --runs 5'
+    'probes'     = 'dotnet run -c Release --project tests/TcpClose.Benchmarks -- --probe 2000'
+    'namespaces' = 'pwsh -NoProfile -File tests/TcpClose.Benchmarks/Namespaces.Bench.ps1 -NoBuild'
+    'statistics' = 'pwsh -NoProfile -File tests/TcpClose.Benchmarks/Statistics.Bench.ps1 -NoBuild'
+}
+
+# Synopsis: Run every benchmark and rewrite docs/performance.md's figures with what they printed,
+# each under the command, the date and the machine (Linux, root). TCPCLOSE_BENCHMARKS (names,
+# comma-separated) runs some of them.
+task Benchmark Build, {
+    if (-not $IsLinux -or "$(id -u)" -ne '0') { throw 'The benchmarks compare with ss, nstat and lsns and make namespaces: Linux, as root.' }
+    $only = @("$env:TCPCLOSE_BENCHMARKS" -split ',' | Where-Object { $_ })
+    $page = Join-Path $BuildRoot 'docs/performance.md'
+    $text = Get-Content -LiteralPath $page -Raw
+    $memory = [math]::Round([double]((Get-Content /proc/meminfo -TotalCount 1) -replace '\D') / 1MB)
+    $machine = "$([Environment]::ProcessorCount) cores, $memory GiB, $((Get-Content /etc/os-release | Where-Object { $_ -like 'PRETTY_NAME=*' }) -replace '^PRETTY_NAME=|"'), Linux $(uname -r), .NET $([Environment]::Version), PowerShell $($PSVersionTable.PSVersion)"
+    $pwsh = Join-Path $PSHOME 'pwsh'
+    foreach ($name in $Benchmarks.Keys) {
+        if ($only -and $name -notin $only) { continue }
+        $command = $Benchmarks[$name]
+        $marker = "<!-- benchmark:$name -->"
+        if ($text -notmatch [regex]::Escape($marker)) { throw "docs/performance.md has no $marker section" }
+        Write-Build Cyan "Benchmark $name`: $command"
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $words = @($command -split ' ')
+        $exe = if ($words[0] -eq 'pwsh') { $pwsh } else { $words[0] }
+        $output = @(& $exe @($words | Select-Object -Skip 1) 2>&1 | ForEach-Object { "$_" -replace '\x1b\[[0-9;]*m', '' })
+        $exit = $LASTEXITCODE
+        $output | ForEach-Object { Write-Build Gray $_ }
+        if ($exit) { throw "Benchmark $name exited $exit" }
+        $when = [DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm', [Globalization.CultureInfo]::InvariantCulture)
+        # Build chatter is not a figure: keep what the benchmark printed from its first line on.
+        $body = @($output | Where-Object { $_ -notmatch '^\s*(Determining projects|All projects are up-to-date|Restored |.* -> /|Build succeeded|\d+ Warning|\d+ Error|Time Elapsed|$)' })
+        $block = "$marker`n``$command`` on $when UTC ($machine), $([math]::Round($clock.Elapsed.TotalSeconds)) s:`n`n``````text`n$($body -join "`n")`n```````n<!-- /benchmark:$name -->"
+        $text = [regex]::Replace($text, "(?s)$([regex]::Escape($marker)).*?<!-- /benchmark:$name -->", { param($m) $block })
+        Set-Content -LiteralPath $page -Value $text.TrimEnd() -NoNewline
+        Add-Content -LiteralPath $page -Value ''
+    }
+}
+
 # Synopsis: Every error id the Pester lanes saw a cmdlet raise is on that cmdlet's help page, saying
 # whether it is terminating: one test case per cmdlet in out/test-results/docs-error-ids.xml.
 task TestErrorIds {

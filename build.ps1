@@ -16,6 +16,7 @@ Invoke-Build on TcpClose.build.ps1, whose tasks can be run one at a time with -T
                 examples and help examples under Pester 6, the Windows lane (pwsh-windows);
                 sums out/test-results/ into one closing "N passed, N failed, N skipped" line
     Clean       remove out/ and every bin/ and obj/
+    Benchmark   run every benchmark and rewrite docs/performance.md's figures (Linux, root; minutes)
 
 platyPS 0.14 (for the help) is taken from PSModulePath or out/tools/Modules; where it is in neither,
 the build saves it into out/tools/Modules with Save-PSResource when a gallery answers.
@@ -54,7 +55,7 @@ After Build and Package, run every test and exit non-zero when anything failed o
 #>
 [CmdletBinding()]
 param(
-    [ArgumentCompleter({ 'Clean', 'Build', 'Package', 'Test', 'TestXunit', 'TestPester', 'TestPester6', 'TestWindows' })]
+    [ArgumentCompleter({ 'Clean', 'Build', 'Package', 'Test', 'TestXunit', 'TestPester', 'TestPester6', 'TestWindows', 'TestErrorIds', 'Benchmark' })]
     [string[]]$Task,
 
     [ValidateSet('Debug', 'Release')]
