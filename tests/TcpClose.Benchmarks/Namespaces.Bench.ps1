@@ -82,17 +82,7 @@ Import-Module $module
 . (Join-Path $PSScriptRoot 'TableLock.ps1')
 $tableLock = Enter-TcpTableLock -Path $LockFile
 
-function Measure-Ms([scriptblock]$Block) {
-    & $Block | Out-Null   # warm-up
-    $times = foreach ($i in 1..$Runs) {
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        & $Block | Out-Null
-        $sw.Stop()
-        $sw.Elapsed.TotalMilliseconds
-    }
-    $sorted = @($times | Sort-Object)
-    [pscustomobject]@{ Best = $sorted[0]; Median = $sorted[[int][math]::Floor($sorted.Count / 2)]; Worst = $sorted[-1] }
-}
+. (Join-Path $PSScriptRoot 'Measure.ps1')
 
 function Show([string]$What, $Mine, $Theirs, [double]$Target) {
     $ratio = $Mine.Median / $Theirs.Median
@@ -123,20 +113,20 @@ try {
     if (($theirs | Measure-Object -Sum).Sum -ne ($mine | Measure-Object -Sum).Sum) { throw "the counts differ: ss $(($theirs | Measure-Object -Sum).Sum), TcpClose $(($mine | Measure-Object -Sum).Sum)" }
     Write-Host ("{0} namespaces, {1} TIME_WAIT rows in all (ss and TcpClose agree)" -f $Namespaces, ($theirs | Measure-Object -Sum).Sum)
 
-    $ssLoop = Measure-Ms { bash -c $loop }
-    $survey = Measure-Ms { Get-TcpNetworkNamespace | Get-TcpPortUsage }
+    $ssLoop = Measure-Ms -Runs $Runs { bash -c $loop }
+    $survey = Measure-Ms -Runs $Runs { Get-TcpNetworkNamespace | Get-TcpPortUsage }
     $pwsh = Join-Path $PSHOME 'pwsh'
-    $surveyProcess = Measure-Ms { & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$module'; Get-TcpNetworkNamespace | Get-TcpPortUsage | Out-Null" }
-    $listOnly = Measure-Ms { Get-TcpNetworkNamespace }
-    $withCounts = Measure-Ms { Get-TcpNetworkNamespace | Select-Object TimeWait }
-    $oneNs = Measure-Ms { Get-TcpPortUsage -NetworkNamespace $names[0] }
+    $surveyProcess = Measure-Ms -Runs $Runs { & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$module'; Get-TcpNetworkNamespace | Get-TcpPortUsage | Out-Null" }
+    $listOnly = Measure-Ms -Runs $Runs { Get-TcpNetworkNamespace }
+    $withCounts = Measure-Ms -Runs $Runs { Get-TcpNetworkNamespace | Select-Object TimeWait }
+    $oneNs = Measure-Ms -Runs $Runs { Get-TcpPortUsage -NetworkNamespace $names[0] }
     # The floor: the kernel's TCP hash is one table for the whole host (unless
     # net.ipv4.tcp_child_ehash_entries gave each namespace its own), so a dump inside any namespace,
     # even an empty one, walks every socket of every namespace; ss in the loop pays the same walk.
     ip netns add "${prefix}empty"
     $names += "${prefix}empty"
-    $emptyDump = Measure-Ms { Get-TcpPortUsage -NetworkNamespace "${prefix}empty" }
-    $emptySs = Measure-Ms { ip netns exec "${prefix}empty" ss -Htan state time-wait }
+    $emptyDump = Measure-Ms -Runs $Runs { Get-TcpPortUsage -NetworkNamespace "${prefix}empty" }
+    $emptySs = Measure-Ms -Runs $Runs { ip netns exec "${prefix}empty" ss -Htan state time-wait }
     Write-Host ''
     Write-Host "Survey: $Namespaces namespaces x $Rows TIME_WAIT rows, against the ip netns exec ... ss | wc -l loop ($('{0:N1}' -f $ssLoop.Median) ms)"
     Write-Host $header
@@ -162,8 +152,8 @@ try {
     $lsnsIds = @(lsns -t net -n -o NS | ForEach-Object { [long]$_.Trim() } | Sort-Object -Unique)
     $myIds = @(Get-TcpNetworkNamespace | ForEach-Object Id | Sort-Object -Unique)
     if (Compare-Object $lsnsIds $myIds) { throw "the namespace sets differ: lsns $($lsnsIds -join ','), TcpClose $($myIds -join ',')" }
-    $lsns = Measure-Ms { lsns -t net }
-    $listing = Measure-Ms { Get-TcpNetworkNamespace }
+    $lsns = Measure-Ms -Runs $Runs { lsns -t net }
+    $listing = Measure-Ms -Runs $Runs { Get-TcpNetworkNamespace }
     Write-Host ''
     Write-Host "Listing: $all processes, $($myIds.Count) namespaces (lsns and TcpClose agree), against lsns -t net ($('{0:N1}' -f $lsns.Median) ms)"
     Write-Host $header

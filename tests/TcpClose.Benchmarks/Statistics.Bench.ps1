@@ -49,17 +49,7 @@ if (-not $NoBuild) {
 if (-not (Test-Path -LiteralPath $module)) { throw "No staged module at ${module}: run ./build.ps1 from the repository root first." }
 Import-Module $module
 
-function Measure-Ms([scriptblock]$Block) {
-    & $Block | Out-Null   # warm-up
-    $times = foreach ($i in 1..$Runs) {
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        & $Block | Out-Null
-        $sw.Stop()
-        $sw.Elapsed.TotalMilliseconds
-    }
-    $sorted = @($times | Sort-Object)
-    [pscustomobject]@{ Best = $sorted[0]; Median = $sorted[[int][math]::Floor($sorted.Count / 2)]; Worst = $sorted[-1] }
-}
+. (Join-Path $PSScriptRoot 'Measure.ps1')
 
 $env:NSTAT_HISTORY = '/nonexistent/tcpclose-bench-nstat'
 $prefix = 'tcpstat-' + [guid]::NewGuid().ToString('N').Substring(0, 6) + '-'
@@ -76,11 +66,11 @@ try {
     if (Compare-Object $judge $mine) { throw "nstat and Get-TcpStatistic read different counters: $(Compare-Object $judge $mine | Out-String)" }
     $loop = "for ns in $($names -join ' '); do ip netns exec `$ns nstat -asz; done"
 
-    $one = Measure-Ms { Get-TcpStatistic -All }
-    $nstat = Measure-Ms { nstat -asz }
-    $all = Measure-Ms { Get-TcpNetworkNamespace | Where-Object Name -in $names | Get-TcpStatistic -All }
-    $nstatLoop = Measure-Ms { bash -c $loop }
-    $hop = Measure-Ms { Get-TcpStatistic -All -NetworkNamespace $names[0] }
+    $one = Measure-Ms -Runs $Runs { Get-TcpStatistic -All }
+    $nstat = Measure-Ms -Runs $Runs { nstat -asz }
+    $all = Measure-Ms -Runs $Runs { Get-TcpNetworkNamespace | Where-Object Name -in $names | Get-TcpStatistic -All }
+    $nstatLoop = Measure-Ms -Runs $Runs { bash -c $loop }
+    $hop = Measure-Ms -Runs $Runs { Get-TcpStatistic -All -NetworkNamespace $names[0] }
     Write-Host ''
     Write-Host ('{0,-52} {1,8} {2,8} {3,8} {4,10} {5,7}' -f 'TcpClose (ms)', 'best', 'median', 'worst', 'theirs', 'ratio')
     Write-Host ('{0,-52} {1,8:N2} {2,8:N2} {3,8:N2} {4,10:N2} {5,7:N3}' -f 'Get-TcpStatistic -All vs nstat -asz', $one.Best, $one.Median, $one.Worst, $nstat.Median, ($one.Median / $nstat.Median))
