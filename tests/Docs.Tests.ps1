@@ -22,7 +22,7 @@ BeforeDiscovery {
     )
     $script:Blocks = foreach ($file in $files) {
         $lines = Get-Content -LiteralPath $file
-        $name = [System.IO.Path]::GetRelativePath($repoRoot, $file)
+        $name = [System.IO.Path]::GetRelativePath($repoRoot, $file) -replace '\\', '/'
         for ($i = 0; $i -lt $lines.Count; $i++) {
             if ($lines[$i] -notmatch '^```powershell\s*$') { continue }
             $code = [System.Collections.Generic.List[string]]::new()

@@ -26,7 +26,13 @@ namespace TcpClose.Commands
             if (sendToPipeline is INetworkNamespaceBound bound && bound.NetworkNamespace != null)
             {
                 var wrapped = PSObject.AsPSObject(sendToPipeline);
-                wrapped.TypeNames.Insert(0, sendToPipeline.GetType().FullName + "#NetworkNamespace");
+                string grouped = sendToPipeline.GetType().FullName + "#NetworkNamespace";
+                // A listener written again (Get-TcpListener) keeps the name it was given the first time.
+                if (wrapped.TypeNames.Count == 0 || wrapped.TypeNames[0] != grouped)
+                {
+                    wrapped.TypeNames.Insert(0, grouped);
+                }
+
                 sendToPipeline = wrapped;
             }
 
