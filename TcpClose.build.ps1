@@ -449,8 +449,9 @@ task Benchmark Build, {
         $output | ForEach-Object { Write-Build Gray $_ }
         if ($exit) { throw "Benchmark $name exited $exit" }
         $when = [DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm', [Globalization.CultureInfo]::InvariantCulture)
-        # Build chatter is not a figure: keep what the benchmark printed from its first line on.
-        $body = @($output | Where-Object { $_ -notmatch '^\s*(Determining projects|All projects are up-to-date|Restored |.* -> /|Build succeeded|\d+ Warning|\d+ Error|Time Elapsed|$)' })
+        # Build chatter (and its paths of this machine) is not a figure: only what the benchmark printed.
+        $body = @($output | Where-Object { $_ -notmatch '^\s*(Determining projects|All projects are up-to-date|Restored |.* -> /|Build succeeded|\d+ Warning|\d+ Error|Time Elapsed|$)' -and $_ -notmatch ': (warning|error) [A-Z]+\d+:' } |
+                ForEach-Object { $_.Replace("$BuildRoot/", '') })
         $block = "$marker`n``$command`` on $when UTC ($machine), $([math]::Round($clock.Elapsed.TotalSeconds)) s:`n`n``````text`n$($body -join "`n")`n```````n<!-- /benchmark:$name -->"
         $text = [regex]::Replace($text, "(?s)$([regex]::Escape($marker)).*?<!-- /benchmark:$name -->", { param($m) $block })
         Set-Content -LiteralPath $page -Value $text.TrimEnd() -NoNewline
