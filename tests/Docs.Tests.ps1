@@ -84,13 +84,14 @@ $Code
 } | Out-String -Width 200 -Stream
 if (@(Get-TcpListener).Count) { throw "the block left `$(@(Get-TcpListener).Count) listener(s) open" }
 "@
-        $pwsh = Get-TcpTestPowerShell
+        # In a network namespace of its own where it can be: a block counts only its own rows.
+        $child = @(Get-TcpIsolatedPowerShell)
         $job = Start-ThreadJob -ScriptBlock {
-            param($Pwsh, $Script, $Dir)
+            param($Child, $Script, $Dir)
             Set-Location -LiteralPath $Dir
-            $out = & $Pwsh -NoProfile -NonInteractive -Command $Script 2>&1 | ForEach-Object { "$_" }
+            $out = & $Child[0] @($Child | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $Script 2>&1 | ForEach-Object { "$_" }
             [pscustomobject]@{ Out = $out; Code = $LASTEXITCODE }
-        } -ArgumentList $pwsh, $script, $repoRoot
+        } -ArgumentList $child, $script, $repoRoot
         $done = Wait-Job $job -Timeout 90
         if (-not $done) { Stop-Job $job; Remove-Job $job -Force; throw "$Where did not finish within 90 s" }
         $result = Receive-Job $job

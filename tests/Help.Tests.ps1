@@ -339,7 +339,9 @@ Describe 'Docs examples run' -ForEach @(@{ AllExamples = @($exampleCases) }) {
             . (Join-Path $PSScriptRoot 'Fleet.ps1')
             $fleet = if (-not (Get-TcpFleetSkipReason)) { New-TcpFleet -Name web01, web02 }
             try {
-                $screen = @(& (Get-TcpTestPowerShell) -NoProfile -NonInteractive -File $runnerFile -ExamplesPath $examplesFile `
+                # In a network namespace of its own where it can be: the examples count their own rows.
+                $child = @(Get-TcpIsolatedPowerShell)
+                $screen = @(& $child[0] @($child | Select-Object -Skip 1) -NoProfile -NonInteractive -File $runnerFile -ExamplesPath $examplesFile `
                         -ModulePath $moduleManifest -OnLinux $TcpTestOnLinux -PesterPath $pesterManifest 2>&1 | ForEach-Object { "$_" })
             }
             finally {

@@ -39,6 +39,23 @@ function Get-TcpTestPowerShell {
     Join-Path $PSHOME 'pwsh'
 }
 
+function Get-TcpIsolatedPowerShell {
+    <#
+    .SYNOPSIS
+    The command line that starts a child PowerShell in a network namespace of its own (Linux, as
+    root, with unshare and ip): its TCP table holds only what it makes, so an example that counts
+    the rows of its port never counts another process's row that happens to share the port number.
+    Elsewhere, the child PowerShell as it is. Use: $c = Get-TcpIsolatedPowerShell; & $c[0] @($c[1..99] + $arguments)
+    #>
+    [OutputType([string[]])]
+    param()
+    $pwsh = Get-TcpTestPowerShell
+    if ($TcpTestOnLinux -and "$(id -u)" -eq '0' -and (Get-Command unshare, ip -CommandType Application -ErrorAction Ignore).Count -ge 2) {
+        return @('unshare', '-n', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', $pwsh)
+    }
+    @($pwsh)
+}
+
 function Find-TcpPowerShellForUser {
     <#
     .SYNOPSIS
@@ -327,8 +344,8 @@ function Compare-TcpExampleOutput {
     param([string[]] $Expected, [string] $Printed)
     # What may differ where the example runs is masked: times, dates and decimals (digits joined
     # by '.', ':' or '/'); numbers of three or more digits (ports, PIDs, sizes, large counts); the
-    # session's Ids (the Id or ConnectionId column, "(connection N)", "(listener N)"); and how
-    # many probes a wait took ("N attempts"). Every other number (3 probes, 1 row removed, a
+    # session's Ids (the Id or ConnectionId column, "(connection N)", "(listener N)"); durations
+    # ("N s", "N ms"); and how many probes a wait took ("N attempts"). Every other number (3 probes, 1 row removed, a
     # TimeWaitCount of 1) is a count the example controls: it is compared as printed.
     function Get-Shapes([string[]] $lines) {
         $idColumn = $false
@@ -337,7 +354,7 @@ function Compare-TcpExampleOutput {
             if ($plain -match '^\s*(Id|ConnectionId)\s') { $idColumn = $true }
             elseif (-not $plain.Trim()) { $idColumn = $false }
             elseif ($idColumn) { $plain = $plain -replace '^(\s*)\d+', '$1#' }
-            $plain = $plain -replace '\((connection|listener) \d+\)', '($1 #)' -replace '\b\d+ attempts\b', '# attempts'
+            $plain = $plain -replace '\((connection|listener) \d+\)', '($1 #)' -replace '\b\d+ attempts\b', '# attempts' -replace '\b\d+ (s|ms)\b', '# $1'
             $plain = $plain -replace '\d+(?:[.:/]\d+)+', '#' -replace '\d{3,}', '#'
             ($plain -replace '\s+', ' ').Trim()
         }
