@@ -55,11 +55,11 @@ namespace TcpClose.Commands
             _since = new List<TcpStatistics.Earlier>();
             foreach (PSObject item in Since.Where(i => i != null))
             {
-                string kernel = Text(item, "KernelName");
+                string kernel = PropertyText(item, "KernelName");
                 long v = 0;
                 DateTime at = default;
-                if (kernel == null || !long.TryParse(Text(item, "Value"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out v)
-                    || !DateTime.TryParse(Text(item, "ObservedAt"), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out at))
+                if (kernel == null || !long.TryParse(PropertyText(item, "Value"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out v)
+                    || !DateTime.TryParse(PropertyText(item, "ObservedAt"), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out at))
                 {
                     ThrowTcpError(new TcpCloseException(ErrorIds.InvalidSince, TcpErrorCategory.InvalidArgument,
                         $"-Since takes the output of an earlier Get-TcpStatistic (objects with KernelName, Value and ObservedAt); '{item}' is not one.", item.BaseObject));
@@ -71,8 +71,8 @@ namespace TcpClose.Commands
                     KernelName = kernel,
                     Value = v,
                     ObservedAt = at,
-                    ComputerName = Text(item, "ComputerName"),
-                    NetworkNamespaceId = long.TryParse(Text(item, "NetworkNamespaceId"), NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? id : (long?)null,
+                    ComputerName = PropertyText(item, "ComputerName"),
+                    NetworkNamespaceId = long.TryParse(PropertyText(item, "NetworkNamespaceId"), NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? id : (long?)null,
                 });
             }
         }
@@ -125,17 +125,6 @@ namespace TcpClose.Commands
         }
 
         #endregion
-
-        private static string Text(PSObject item, string name)
-        {
-            object v = item?.Properties[name]?.Value;
-            if (v is PSObject p)
-            {
-                v = p.BaseObject;
-            }
-
-            return v is DateTime d ? d.ToUniversalTime().ToString("o", CultureInfo.InvariantCulture) : v == null ? null : Convert.ToString(v, CultureInfo.InvariantCulture);
-        }
     }
 
     /// <summary>Tab completion of the counter names of this OS (Name and KernelName).</summary>

@@ -83,7 +83,7 @@ namespace TcpClose.Commands
                 {
                     TcpRowKey key = ToKey(item);
                     // A row is removed where it was read; one that does not say, where -NetworkNamespace says.
-                    if (key == null || !TryUse(Text(item, "NetworkNamespace") ?? NetworkNamespace))
+                    if (key == null || !TryUse(PropertyText(item, "NetworkNamespace") ?? NetworkNamespace))
                     {
                         continue;
                     }
@@ -282,7 +282,7 @@ namespace TcpClose.Commands
                 }
 
                 // A row read on another computer names a socket there, not here: never remove its look-alike.
-                string computer = Text(item, "PSComputerName");
+                string computer = PropertyText(item, "PSComputerName");
                 if (!string.IsNullOrEmpty(computer) && !IsThisComputer(computer))
                 {
                     WriteTcpError(new TcpCloseException(ErrorIds.InvalidRow, TcpErrorCategory.InvalidArgument,
@@ -292,8 +292,8 @@ namespace TcpClose.Commands
                 }
 
                 // Deserialized rows (remoting, Import-Clixml), Import-Csv rows, Get-NetTCPConnection objects.
-                string localAddress = Text(item, "LocalAddress");
-                string remoteAddress = Text(item, "RemoteAddress");
+                string localAddress = PropertyText(item, "LocalAddress");
+                string remoteAddress = PropertyText(item, "RemoteAddress");
                 int? localPort = Number(item, "LocalPort");
                 int? remotePort = Number(item, "RemotePort");
                 if (localAddress == null || remoteAddress == null || localPort == null || remotePort == null)
@@ -304,7 +304,7 @@ namespace TcpClose.Commands
                     return null;
                 }
 
-                long? inode = long.TryParse(Text(item, "Inode"), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long i) ? i : (long?)null;
+                long? inode = long.TryParse(PropertyText(item, "Inode"), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long i) ? i : (long?)null;
                 return new TcpRowKey(localAddress, localPort.Value, remoteAddress, remotePort.Value, StateOf(item), inode, baseObject);
             }
             catch (TcpCloseException ex)
@@ -319,24 +319,16 @@ namespace TcpClose.Commands
             || string.Equals(name, Environment.MachineName, StringComparison.OrdinalIgnoreCase)
             || name.StartsWith(Environment.MachineName + ".", StringComparison.OrdinalIgnoreCase);
 
-        private static object Value(PSObject item, string name) => item?.Properties[name]?.Value;
-
-        private static string Text(PSObject item, string name)
-        {
-            object v = Value(item, name);
-            return v == null ? null : (v is PSObject p ? p.BaseObject : v).ToString();
-        }
-
         private static int? Number(PSObject item, string name)
         {
-            string text = Text(item, name);
+            string text = PropertyText(item, name);
             return int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : (int?)null;
         }
 
         /// <summary>The row's State as a TcpState (name or Get-NetTCPConnection's number); null when absent or another kind of state.</summary>
         private static TcpState? StateOf(PSObject item)
         {
-            string text = Text(item, "State");
+            string text = PropertyText(item, "State");
             if (text == null)
             {
                 return null;

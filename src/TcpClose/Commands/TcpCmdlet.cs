@@ -94,6 +94,22 @@ namespace TcpClose.Commands
             }
         }
 
+        /// <summary>
+        /// A property of a piped object (the module's own, deserialized, or a CSV row) as invariant
+        /// text; a DateTime as round-trip UTC text. Null when the object has no such property.
+        /// </summary>
+        protected static string PropertyText(PSObject item, string name)
+        {
+            object v = item?.Properties[name]?.Value;
+            if (v is PSObject p)
+            {
+                v = p.BaseObject;
+            }
+
+            return v is DateTime d ? d.ToUniversalTime().ToString("o", System.Globalization.CultureInfo.InvariantCulture)
+                : v == null ? null : Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         /// <summary>-Timeout seconds to the core's TimeSpan, never throwing (the core validates).</summary>
         protected static TimeSpan ToTimeout(double seconds) => Seconds.ToTimeSpan(seconds);
     }
