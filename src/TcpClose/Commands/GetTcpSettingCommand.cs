@@ -12,6 +12,7 @@ namespace TcpClose.Commands
     public sealed class GetTcpSettingCommand : TcpCmdlet
     {
         private IReadOnlyList<TcpSetting> _settings;
+        private long? _settingsOf;   // the namespace id they were read in (0: this session's own)
 
         #region Parameters
 
@@ -34,13 +35,18 @@ namespace TcpClose.Commands
         {
             if (!TryResolveNamespace(NetworkNamespace, out NetworkNamespace ns))
                 return;
-            try
+            // Read once per namespace: names piped one by one take them from the same reading.
+            if (_settingsOf != (ns?.Id ?? 0))
             {
-                _settings = TcpSettings.Read(ns);
-            }
-            catch (TcpCloseException ex)
-            {
-                ThrowTcpError(ex);
+                try
+                {
+                    _settings = TcpSettings.Read(ns);
+                    _settingsOf = ns?.Id ?? 0;
+                }
+                catch (TcpCloseException ex)
+                {
+                    ThrowTcpError(ex);
+                }
             }
 
             // A namespace piped from Get-TcpNetworkNamespace binds its Name here as well as its

@@ -14,8 +14,6 @@ namespace TcpClose.Commands
     public sealed class WaitTcpTimeWaitCommand : TcpCmdlet
     {
         private const int ProgressActivityId = 1;
-        private readonly List<int> _ports = new List<int>();
-
         // Ports per namespace piped in (the key null: the caller's own), in the order first seen.
         private readonly List<KeyValuePair<NetworkNamespace, List<int>>> _waits = new List<KeyValuePair<NetworkNamespace, List<int>>>();
 
@@ -50,7 +48,6 @@ namespace TcpClose.Commands
         {
             if (!TryResolveNamespace(NetworkNamespace, out NetworkNamespace ns))
                 return;
-            _ports.AddRange(LocalPort);
             long id = ns?.Id ?? 0;
             int at = _waits.FindIndex(w => (w.Key?.Id ?? 0) == id);
             if (at < 0)
@@ -63,7 +60,8 @@ namespace TcpClose.Commands
 
         protected override void EndProcessing()
         {
-            if (_ports.Count == 0)
+            List<int> ports = _waits.SelectMany(w => w.Value).ToList();
+            if (ports.Count == 0)
             {
                 return; // nothing was piped in; an empty port filter would mean every port
             }
@@ -72,7 +70,7 @@ namespace TcpClose.Commands
             TimeSpan total = ToTimeout(Timeout); // validated by the core on the first wait
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var progress = new ProgressRecord(ProgressActivityId,
-                $"Waiting for TIME_WAIT to clear on {Plural.Ports(_ports.Distinct().ToList())}", "Reading the TCP table");
+                $"Waiting for TIME_WAIT to clear on {Plural.Ports(ports.Distinct().ToList())}", "Reading the TCP table");
             var left = new List<TimeWaitEntry>();
             foreach (var wait in _waits)
             {
@@ -101,7 +99,7 @@ namespace TcpClose.Commands
                 return;
             }
 
-            WriteTcpError(TimeWaitDrain.Remains(left, _ports, ToTimeout(Timeout)));
+            WriteTcpError(TimeWaitDrain.Remains(left, ports, ToTimeout(Timeout)));
             WriteObject(left, enumerateCollection: true);
         }
 
