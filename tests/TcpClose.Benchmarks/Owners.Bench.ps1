@@ -72,18 +72,10 @@ $Processes = @($Processes | ForEach-Object { $_ -split ',' } | Where-Object { $_
 $null = Get-TcpListener   # loads TcpClose.Core, where the owners are remembered
 $seen = [TcpClose.TcpTable].Assembly.GetType('TcpClose.SocketOwners').GetField('s_seen', [Reflection.BindingFlags]'NonPublic, Static').GetValue($null)
 
-function Measure-Ms([scriptblock]$Block, [switch]$Cold) {
-    if ($Cold) { $seen.Clear() }
-    & $Block | Out-Null   # warm-up: JIT, page cache
-    $times = foreach ($i in 1..$Runs) {
-        if ($Cold) { $seen.Clear() }
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        & $Block | Out-Null
-        $sw.Stop()
-        $sw.Elapsed.TotalMilliseconds
-    }
-    $sorted = @($times | Sort-Object)
-    [pscustomobject]@{ Best = $sorted[0]; Median = $sorted[[int][math]::Floor($sorted.Count / 2)]; Worst = $sorted[-1] }
+. (Join-Path $PSScriptRoot 'Measure.ps1')
+# "cold": the owners remembered from earlier reads are forgotten before each call.
+function Measure-Owners([scriptblock]$Block, [switch]$Cold) {
+    Measure-Ms -Runs $Runs -Block $Block -BeforeEach $(if ($Cold) { { $seen.Clear() } })
 }
 
 Write-Host ("{0} cores, {1}, pwsh {2}; {3} runs per figure" -f [Environment]::ProcessorCount, [Runtime.InteropServices.RuntimeInformation]::OSDescription, $PSVersionTable.PSVersion, $Runs)
@@ -100,9 +92,9 @@ foreach ($size in $Processes) {
             $port = [int]$ready[1]; $holder = [int]$ready[2]
             $where = "$size workers, holder $placement ($($ready[3]) processes, $($ready[4]) descriptors)"
 
-            $ssOne = Measure-Ms { & ss -tanp "( sport = :$port )" }
-            $ssAll = Measure-Ms { & ss -tanp }
-            $ssNoOwners = Measure-Ms { & ss -tan }
+            $ssOne = Measure-Owners { & ss -tanp "( sport = :$port )" }
+            $ssAll = Measure-Owners { & ss -tanp }
+            $ssNoOwners = Measure-Owners { & ss -tan }
             $figures = [ordered]@{
                 'Get-TcpConnection -LocalPort P (owner)'  = @({ $r = Get-TcpConnection -LocalPort $port; $r.OwningProcess }, $ssOne, 0.5)
                 'Get-TcpConnection -OwningProcess holder' = @({ Get-TcpConnection -OwningProcess $holder }, $ssOne, 0.1)
@@ -115,7 +107,7 @@ foreach ($size in $Processes) {
                 $block, $ss, $target = $figures[$name]
                 foreach ($mode in 'cold', 'warm') {
                     if ($name -eq 'Get-TcpConnection -OwningProcess holder' -and $mode -eq 'warm') { continue } # reads no memory
-                    $t = Measure-Ms $block -Cold:($mode -eq 'cold')
+                    $t = Measure-Owners $block -Cold:($mode -eq 'cold')
                     $results.Add([pscustomobject]@{
                             Host = $where; Command = $name; Mode = $mode
                             Best = $t.Best; Median = $t.Median; Worst = $t.Worst; Ss = $ss.Median
