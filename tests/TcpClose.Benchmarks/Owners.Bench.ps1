@@ -52,19 +52,9 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
-$root = Split-Path -Parent (Split-Path -Parent $PSScriptRoot)
-$version = (Import-PowerShellDataFile -Path (Join-Path $root 'TcpClose.psd1')).ModuleVersion
-$module = Join-Path $root "out/TcpClose/$version/TcpClose.psd1"
-$benchProject = Join-Path $PSScriptRoot 'TcpClose.Benchmarks.csproj'
+. (Join-Path $PSScriptRoot 'StagedModule.ps1')
+$null = Import-StagedModule -Build $(if ($NoBuild) { 'None' } else { 'Benchmark' })
 $benchDll = Join-Path $PSScriptRoot 'bin/Release/net10.0/TcpClose.Benchmarks.dll'
-if (-not $NoBuild) {
-    dotnet build $benchProject -c Release --nologo -v q | Out-Host
-    if ($LASTEXITCODE) { throw "dotnet build $benchProject failed with exit code $LASTEXITCODE." }
-}
-if (-not (Test-Path -LiteralPath $module)) {
-    throw "No staged module at ${module}: run ./build.ps1 from the repository root first."
-}
-Import-Module $module
 . (Join-Path $PSScriptRoot 'TableLock.ps1')
 . (Join-Path $PSScriptRoot 'HeldProcess.ps1')
 $tableLock = Enter-TcpTableLock -Path $LockFile

@@ -39,15 +39,8 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 if (-not $IsLinux -or "$(id -u)" -ne '0') { throw 'Linux and root: the benchmark makes and enters network namespaces.' }
-$root = Split-Path -Parent (Split-Path -Parent $PSScriptRoot)
-$version = (Import-PowerShellDataFile -Path (Join-Path $root 'TcpClose.psd1')).ModuleVersion
-$module = Join-Path $root "out/TcpClose/$version/TcpClose.psd1"
-if (-not $NoBuild) {
-    Push-Location $root
-    try { & (Join-Path $root 'build.ps1') -Task Build | Out-Host } finally { Pop-Location }
-}
-if (-not (Test-Path -LiteralPath $module)) { throw "No staged module at ${module}: run ./build.ps1 from the repository root first." }
-Import-Module $module
+. (Join-Path $PSScriptRoot 'StagedModule.ps1')
+$null = Import-StagedModule -Build $(if ($NoBuild) { 'None' } else { 'Module' })
 
 . (Join-Path $PSScriptRoot 'Measure.ps1')
 
