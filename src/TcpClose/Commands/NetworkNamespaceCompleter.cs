@@ -25,14 +25,10 @@ namespace TcpClose.Commands
             return NetworkNamespaceSurvey.List(null, null, counts: false)
                 .OrderBy(n => n.Name == null ? 1 : 0).ThenBy(n => n.Name, StringComparer.Ordinal)
                 .Where(n => n.NetworkNamespace.StartsWith(word, StringComparison.OrdinalIgnoreCase))
-                .Select(n => new CompletionResult(Quote(n.NetworkNamespace),
+                // Quoted, not wildcard-escaped: -NetworkNamespace takes no wildcards, so net:[...] stays as it is.
+                .Select(n => new CompletionResult(SessionCompletion.Quote(n.NetworkNamespace),
                     n.ProcessId.HasValue ? $"{n.NetworkNamespace} {n.ProcessName} {n.ProcessId}" : n.NetworkNamespace,
                     CompletionResultType.ParameterValue, n.IsCurrent ? n.NetworkNamespace + " (this session's)" : n.Path));
         }
-
-        /// <summary>Bare where PowerShell reads the word as one string argument, else single-quoted ([ ] need no escaping: the parameter takes no wildcards).</summary>
-        static string Quote(string s) =>
-            s.All(c => char.IsLetterOrDigit(c) || c == '-' || c == '_' || c == '.') && !char.IsDigit(s[0]) && s[0] != '-'
-                ? s : "'" + CodeGeneration.EscapeSingleQuotedStringContent(s) + "'";
     }
 }

@@ -144,15 +144,21 @@ namespace TcpClose.Commands
             || (WildcardPattern.ContainsWildcardCharacters(word) && WildcardPattern.Get(word + "*", WildcardOptions.IgnoreCase).IsMatch(name));
 
         /// <summary>
-        /// A name as completion text: wildcard characters escaped (-Name takes patterns), and quoted
-        /// when it holds anything but letters, digits, '-', '_' and '.' (a space would split it).
+        /// A name as completion text: wildcard characters escaped (-Name takes patterns), then quoted
+        /// as <see cref="Quote"/> does.
         /// </summary>
-        internal static string QuoteName(string name)
+        internal static string QuoteName(string name) => Quote(WildcardPattern.Escape(name));
+
+        /// <summary>
+        /// Completion text for a literal argument: bare where PowerShell reads the word as one string
+        /// (letters, digits, '-', '_' and '.', not starting with a digit or '-'), else single-quoted
+        /// (a space would split it).
+        /// </summary>
+        internal static string Quote(string text)
         {
-            string escaped = WildcardPattern.Escape(name);
-            bool bare = escaped.Length > 0 && escaped.All(ch => char.IsLetterOrDigit(ch) || ch == '-' || ch == '_' || ch == '.')
-                && !char.IsDigit(escaped[0]) && escaped[0] != '-';
-            return bare ? escaped : "'" + CodeGeneration.EscapeSingleQuotedStringContent(escaped) + "'";
+            bool bare = text.Length > 0 && text.All(ch => char.IsLetterOrDigit(ch) || ch == '-' || ch == '_' || ch == '.')
+                && !char.IsDigit(text[0]) && text[0] != '-';
+            return bare ? text : "'" + CodeGeneration.EscapeSingleQuotedStringContent(text) + "'";
         }
 
         internal static string Endpoint(string address, int port) =>
