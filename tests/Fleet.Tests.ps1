@@ -99,9 +99,7 @@ Describe 'A fleet of hosts through PowerShell remoting' -Skip:([bool]$fleetSkip)
 
         # The judge is ss inside each host, not the module's own reader.
         function Get-HostTimeWait([string] $HostName) {
-            $lines = @(ip netns exec $HostName ss -Htan state time-wait)
-            if ($LASTEXITCODE) { throw "ip netns exec $HostName ss exited $LASTEXITCODE" }
-            @($lines | Where-Object { $_ } | ForEach-Object { ($_ -split '\s+', 4)[2..3] -join ' ' } | Sort-Object)
+            @(Invoke-Ss -N $HostName -Htan state time-wait | ForEach-Object { ($_ -split '\s+', 4)[2..3] -join ' ' } | Sort-Object)
         }
         $judgedBefore = @{}
         foreach ($h in $hosts) { $judgedBefore[$h] = Get-HostTimeWait $h }

@@ -13,12 +13,6 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
     # ss in a namespace: fails the test when ss fails, so a broken judge never reads as "no rows".
-    function Invoke-SsIn([string] $Namespace, [string[]] $Arguments) {
-        $out = @(ip netns exec $Namespace ss @Arguments)
-        if ($LASTEXITCODE) { throw "ip netns exec $Namespace ss $Arguments exited $LASTEXITCODE" }
-        @($out | Where-Object { $_ })
-    }
-
     # Every thread of this PowerShell process is in the process's own network namespace.
     function Get-ThreadsElsewhere {
         $own = (Get-Item "/proc/$PID/ns/net").LinkTarget
@@ -79,9 +73,9 @@ Describe 'Get-TcpNetworkNamespace and -NetworkNamespace over namespaces the test
 
     It 'counts each table as ss there does' {
         $n = Get-TcpNetworkNamespace -Name $small
-        $n.TimeWait | Should -Be (Invoke-SsIn $small '-Htan', 'state', 'time-wait').Count
+        $n.TimeWait | Should -Be (Invoke-Ss -N $small -Htan state time-wait).Count
         $n.TimeWait | Should -Be 12
-        $n.Listen | Should -Be (Invoke-SsIn $small '-Htan', 'state', 'listening').Count
+        $n.Listen | Should -Be (Invoke-Ss -N $small -Htan state listening).Count
         $n.Listen | Should -Be 1
     }
 
@@ -121,7 +115,7 @@ Describe 'Get-TcpNetworkNamespace and -NetworkNamespace over namespaces the test
         $holders.NetworkNamespace | Should -Be $plain -Because 'only the namespace where the port is held is written'
         $holders[0].Holders | Should -Be "Listen 127.0.0.1 by $((Get-Process -Id $PID).ProcessName) ($PID)"
         $holders[0].CanBind | Should -BeFalse
-        (Invoke-SsIn $plain '-Htlnp', "sport = :$($plainListener.LocalPort)") -join "`n" | Should -BeLike "*pid=$PID,*"
+        (Invoke-Ss -N $plain -Htlnp "sport = :$($plainListener.LocalPort)") -join "`n" | Should -BeLike "*pid=$PID,*"
     }
 
     It 'binds -NetworkNamespace by property name: a namespace object into Get-TcpSetting reads that namespace''s settings' {
@@ -138,7 +132,7 @@ Describe 'Get-TcpNetworkNamespace and -NetworkNamespace over namespaces the test
         $result.NetworkNamespace | Should -Be $plain
         $result.CanBind | Should -BeFalse
         $result.BlockedBy[0].OwningProcess | Should -Be $PID
-        (Invoke-SsIn $plain '-Htlnp', "sport = :$($plainListener.LocalPort)") -join "`n" | Should -BeLike "*pid=$PID,*"
+        (Invoke-Ss -N $plain -Htlnp "sport = :$($plainListener.LocalPort)") -join "`n" | Should -BeLike "*pid=$PID,*"
         # The listener object itself binds too (NetworkNamespace and LocalPort).
         ($plainListener | Test-TcpBind).CanBind | Should -BeFalse
     }
@@ -148,16 +142,16 @@ Describe 'Get-TcpNetworkNamespace and -NetworkNamespace over namespaces the test
         $plainClient = New-TcpConnection -NetworkNamespace $plain -RemoteAddress 127.0.0.1 -RemotePort $plainListener.LocalPort -Timeout 5
         $plainServer = Wait-TcpConnection -Listener $plainListener -Timeout 5
         try {
-            $before = (Invoke-SsIn $small '-Htan', 'state', 'time-wait').Count
+            $before = (Invoke-Ss -N $small -Htan state time-wait).Count
             $before | Should -Be 12 -Because 'the judge sees the rows before'
             @(Invoke-Ss -Htan state established "( sport = :$($hostListener.LocalPort) )").Count | Should -Be 1
-            (Invoke-SsIn $plain '-Htan', 'state', 'established', "( sport = :$($plainListener.LocalPort) )").Count | Should -Be 1
+            (Invoke-Ss -N $plain -Htan state established "( sport = :$($plainListener.LocalPort) )").Count | Should -Be 1
             $removed = @(Get-TcpNetworkNamespace -Name $small | Get-TcpTimeWait | Remove-TcpConnection -Confirm:$false)
             $removed.Count | Should -Be 12
             $removed | ForEach-Object { $_.Removed | Should -BeTrue; $_.NetworkNamespace | Should -Be $small }
-            (Invoke-SsIn $small '-Htan', 'state', 'time-wait').Count | Should -Be 0
+            (Invoke-Ss -N $small -Htan state time-wait).Count | Should -Be 0
             @(Invoke-Ss -Htan state established "( sport = :$($hostListener.LocalPort) )").Count | Should -Be 1
-            (Invoke-SsIn $plain '-Htan', 'state', 'established', "( sport = :$($plainListener.LocalPort) )").Count | Should -Be 1
+            (Invoke-Ss -N $plain -Htan state established "( sport = :$($plainListener.LocalPort) )").Count | Should -Be 1
         }
         finally {
             Close-TestConnection $hostPair.Client $hostPair.Server
@@ -192,7 +186,7 @@ Describe 'Get-TcpNetworkNamespace and -NetworkNamespace over namespaces the test
         $null = $c | Close-TcpConnection
         $null = $s | Close-TcpConnection
         $l | Stop-TcpListener
-        (Invoke-SsIn $plain '-Htan', 'state', 'time-wait', "( dport = :$($l.LocalPort) )").Count | Should -Be 1
+        (Invoke-Ss -N $plain -Htan state time-wait "( dport = :$($l.LocalPort) )").Count | Should -Be 1
         $left = @(Get-TcpTimeWait -NetworkNamespace $plain -RemotePort $l.LocalPort | Wait-TcpTimeWait -Timeout 0.5 -ErrorVariable e -ErrorAction SilentlyContinue)
         $left.Count | Should -Be 1
         $left[0].NetworkNamespace | Should -Be $plain

@@ -51,7 +51,7 @@ Describe 'Get-TcpStatistic in a network namespace of the test''s own: each close
         $pairs = New-Pairs 3
         foreach ($p in $pairs) { $null = $p.Client | Send-TcpData -Text 'unread' }
         # The data is in each server's receive queue before the close (ss there is the judge).
-        (Wait-Until { @(ip netns exec $ns ss -Htn state established "( sport = :$($pairs[0].Listener.LocalPort) )" | Where-Object { ($_ -split '\s+')[0] -gt 0 }).Count -eq 3 }) | Should -BeTrue
+        (Wait-Until { @(Invoke-Ss -N $ns -Htn state established "( sport = :$($pairs[0].Listener.LocalPort) )" | Where-Object { ($_ -split '\s+')[0] -gt 0 }).Count -eq 3 }) | Should -BeTrue
         $before = Get-TcpStatistic -NetworkNamespace $ns -All
         foreach ($p in $pairs) { $null = $p.Server | Close-TcpConnection }
         Get-Delta $before TCPAbortOnClose | Should -Be 3
@@ -76,7 +76,7 @@ Describe 'Get-TcpStatistic in a network namespace of the test''s own: each close
         $pairs = New-Pairs 5
         $before = Get-TcpStatistic -NetworkNamespace $ns -All
         foreach ($p in $pairs) { $null = $p.Client | Close-TcpConnection; $null = $p.Server | Close-TcpConnection }
-        (Wait-Until { @(ip netns exec $ns ss -Htan state time-wait "( dport = :$($pairs[0].Listener.LocalPort) )").Count -eq 5 }) | Should -BeTrue
+        (Wait-Until { @(Invoke-Ss -N $ns -Htan state time-wait "( dport = :$($pairs[0].Listener.LocalPort) )").Count -eq 5 }) | Should -BeTrue
         Get-Delta $before TW | Should -Be 5
         Get-Delta $before OutRsts | Should -Be 0
         (Get-TcpStatistic -NetworkNamespace $ns -Since $before | Where-Object Name -like 'TCPAbortOn*').Delta | Should -Be @(0, 0, 0, 0, 0)

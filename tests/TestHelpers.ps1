@@ -150,7 +150,8 @@ function Invoke-Ss {
     <#
     .SYNOPSIS
     Linux: ss with these arguments; its non-empty lines. Throws when ss fails (a bad filter prints
-    nothing and exits 1 or 255), so a failing judge never reads as "no row".
+    nothing and exits 1 or 255), so a failing judge never reads as "no row". ss's own -N NAME
+    first judges inside a named network namespace (Invoke-Ss -N $ns -Htan state time-wait).
     #>
     $out = @(ss @args)
     if ($LASTEXITCODE) { throw "ss $args exited $LASTEXITCODE" }
